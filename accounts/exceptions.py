@@ -1,0 +1,36 @@
+from rest_framework import status
+
+from core.exceptions import ApplicationError
+
+
+class InvalidCredentials(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_credentials"
+    message = "E-mail or password is incorrect."
+
+
+class EmailNotVerified(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "email_not_verified"
+    message = "Verify your e-mail address before logging in."
+
+
+class AccountSuspended(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "account_suspended"
+    message = "This account is suspended."
+
+
+class InvalidToken(ApplicationError):
+    """A link token (e-mail verification, password reset) that is wrong, used or expired."""
+
+    code = "invalid_token"
+    message = "This link is invalid or has expired."
+
+
+class TokenNotValid(ApplicationError):
+    """An access or refresh token that is malformed, expired, revoked, or whose user is gone."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "token_not_valid"
+    message = "The token is invalid, expired or revoked."

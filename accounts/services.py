@@ -1,0 +1,354 @@
+"""Every write of the accounts app: registration, verification, login and tokens, passwords,
+profile, and the administrators' account management."""
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token, UntypedToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from core.emails import email_send_on_commit
+
+from .exceptions import (
+    AccountSuspended,
+    EmailNotVerified,
+    InvalidCredentials,
+    InvalidToken,
+    TokenNotValid,
+)
+from .models import AccountState, Role, User, UserManager
+from .tokens import email_verification_tokens, password_reset_tokens, uid_decode, uid_encode
+
+EMAIL_TAKEN = "An account with this e-mail address already exists."
+
+# Fields a user may change on their own profile; administrators may also change `role`.
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "promotions_opt_in")
+
+
+def password_validate(password: str, user: User, *, field: str) -> None:
+    """Django's password validators, with the messages under `field`."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
+def _user_insert(user: User, password: str) -> User:
+    """Validate and save a new user; a taken e-mail is a validation error, also under a race."""
+    user.email = UserManager.normalize_email(user.email)
+    user.full_clean(exclude=["password"], validate_unique=False)
+    if User.objects.filter(email=user.email).exists():
+        raise ValidationError({"email": [EMAIL_TAKEN]})
+    password_validate(password, user, field="password")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # Another registration for the same address committed between our check and our insert.
+        raise ValidationError({"email": [EMAIL_TAKEN]}) from exc
+    return user
+
+
+def _link(path: str, user: User, token: str) -> str:
+    return f"{settings.FRONTEND_URL}/{path}?uid={uid_encode(user.pk)}&token={token}"
+
+
+def _user_for_uid(uid: str) -> User:
+    user = User.objects.filter(pk=uid_decode(uid)).first()
+    if user is None:
+        raise InvalidToken()
+    return user
+
+
+# Registration and e-mail verification
+
+
+def user_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str = "",
+    promotions_opt_in: bool = False,
+) -> User:
+    """Create an unverified customer and e-mail them a verification link (after commit)."""
+    with transaction.atomic():
+        user = _user_insert(
+            User(
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+                promotions_opt_in=promotions_opt_in,
+            ),
+            password,
+        )
+        verification_email_send(user=user)
+    return user
+
+
+def verification_email_send(*, user: User) -> None:
+    link = _link("verify-email", user, email_verification_tokens.make_token(user))
+    email_send_on_commit(
+        to=[user.email],
+        template="accounts/email/verify_email",
+        context={"user": user, "link": link},
+    )
+
+
+def verification_email_resend(*, email: str) -> None:
+    """Send a new link if an unverified account has this address; silent otherwise."""
+    user = User.objects.filter(
+        email=UserManager.normalize_email(email), state=AccountState.UNVERIFIED
+    ).first()
+    if user is not None:
+        verification_email_send(user=user)
+
+
+def user_verify_email(*, uid: str, token: str) -> User:
+    """Activate an unverified account. The state change makes the token unusable a second time.
+
+    The update is conditional on the state, so it cannot undo a suspension that raced with it.
+    """
+    user = _user_for_uid(uid)
+    if not email_verification_tokens.check_token(user, token):
+        raise InvalidToken()
+    now = timezone.now()
+    updated = User.objects.filter(pk=user.pk, state=AccountState.UNVERIFIED).update(
+        state=AccountState.ACTIVE, email_verified_at=now
+    )
+    if not updated:
+        raise InvalidToken()
+    user.refresh_from_db()
+    return user
+
+
+# Login and tokens
+
+
+def _tokens_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def user_login(*, email: str, password: str) -> tuple[User, dict[str, str]]:
+    """Check credentials, then the account state. Returns the user and a token pair.
+
+    The state is revealed only to someone who knows the password; an unknown address costs a
+    password hash too, so response times do not tell which addresses exist.
+    """
+    user = User.objects.filter(email=UserManager.normalize_email(email)).first()
+    if user is None:
+        User().set_password(password)
+        raise InvalidCredentials()
+    if not user.check_password(password):
+        raise InvalidCredentials()
+    if user.state == AccountState.UNVERIFIED:
+        raise EmailNotVerified()
+    if user.state == AccountState.SUSPENDED:
+        raise AccountSuspended()
+    update_last_login(None, user)
+    return user, _tokens_for(user)
+
+
+def _token_user(token: Token) -> User:
+    """The active user a JWT belongs to. Raises for a deleted or suspended user and for a token
+    issued before the user's last password change."""
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is not None and user.state == AccountState.SUSPENDED:
+        raise AccountSuspended()
+    revoke_claim = token.get(jwt_settings.REVOKE_TOKEN_CLAIM)
+    if user is None or not user.is_active or revoke_claim != get_md5_hash_password(user.password):
+        raise TokenNotValid()
+    return user
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Rotate a refresh token: blacklist it and issue a new pair.
+
+    Locks the token's outstanding row, so two requests racing with one refresh token cannot both
+    rotate it (simplejwt's own view checks and blacklists without a lock).
+    """
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise TokenNotValid() from exc
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update()
+            .filter(jti=token[jwt_settings.JTI_CLAIM])
+            .first()
+        )
+        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+            raise TokenNotValid()
+        user = _token_user(token)
+        BlacklistedToken.objects.create(token=outstanding)
+        return _tokens_for(user)
+
+
+def token_verify(*, token: str) -> None:
+    """Raise `TokenNotValid` unless the token (access or refresh) would be accepted now."""
+    try:
+        parsed = UntypedToken(token)
+    except TokenError as exc:
+        raise TokenNotValid() from exc
+    jti = parsed.get(jwt_settings.JTI_CLAIM)
+    if BlacklistedToken.objects.filter(token__jti=jti).exists():
+        raise TokenNotValid()
+    try:
+        _token_user(parsed)
+    except AccountSuspended as exc:
+        raise TokenNotValid() from exc
+
+
+def user_logout(*, user: User, refresh: str) -> None:
+    """Blacklist one of the user's refresh tokens; their other sessions stay logged in."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidToken("The refresh token is invalid, expired or already revoked.") from exc
+    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise InvalidToken("The refresh token is invalid, expired or already revoked.")
+    token.blacklist()
+
+
+# Passwords
+
+
+def password_change(*, user: User, old_password: str, new_password: str) -> dict[str, str]:
+    """Change the password. Every token issued before stops working (the tokens carry a hash of
+    the password hash); the returned pair keeps this session logged in."""
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": ["The current password is incorrect."]})
+    password_validate(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    return _tokens_for(user)
+
+
+def password_reset_request(*, email: str) -> None:
+    """E-mail a one-time reset link if a non-suspended account has this address; silent otherwise."""
+    user = (
+        User.objects.filter(email=UserManager.normalize_email(email))
+        .exclude(state=AccountState.SUSPENDED)
+        .first()
+    )
+    if user is None:
+        return
+    link = _link("reset-password", user, password_reset_tokens.make_token(user))
+    email_send_on_commit(
+        to=[user.email],
+        template="accounts/email/password_reset",
+        context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_LINK_SECONDS // 3600},
+    )
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link. The new password hash voids the link and every token.
+
+    Following the link proves the address belongs to the user, so an unverified account becomes
+    active.
+    """
+    user = _user_for_uid(uid)
+    if user.state == AccountState.SUSPENDED or not password_reset_tokens.check_token(user, token):
+        raise InvalidToken()
+    password_validate(new_password, user, field="new_password")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        # Re-check under the lock: a second use of the same link waits here and then fails.
+        if not password_reset_tokens.check_token(user, token):
+            raise InvalidToken()
+        user.set_password(new_password)
+        fields = ["password"]
+        if user.state == AccountState.UNVERIFIED:
+            user.state = AccountState.ACTIVE
+            user.email_verified_at = timezone.now()
+            fields += ["state", "email_verified_at"]
+        user.save(update_fields=fields)
+    return user
+
+
+# Profile
+
+
+def user_update(*, user: User, data: dict, by: User | None = None) -> User:
+    """Change profile fields. `role` only by an administrator, and never their own."""
+    allowed = PROFILE_FIELDS + (("role",) if by is not None and by.is_admin else ())
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError(
+            {field: ["This field cannot be changed."] for field in sorted(unknown)}
+        )
+    if "role" in data and data["role"] != user.role and by is not None and by.pk == user.pk:
+        raise ValidationError({"role": ["You cannot change your own role."]})
+    for field, value in data.items():
+        setattr(user, field, value)
+    user.full_clean(exclude=["password"], validate_unique=False)
+    user.save(update_fields=list(data))
+    return user
+
+
+# Administration
+
+
+def user_create(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str = Role.CUSTOMER,
+    phone: str = "",
+) -> User:
+    """An account made by an administrator: active at once, no verification e-mail."""
+    user = User(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        role=role,
+        state=AccountState.ACTIVE,
+        email_verified_at=timezone.now(),
+    )
+    return _user_insert(user, password)
+
+
+def user_suspend(*, user: User, by: User) -> User:
+    """Suspend an account: login is refused and its existing tokens stop working at once."""
+    if user.pk == by.pk:
+        raise ValidationError({"state": ["You cannot suspend your own account."]})
+    User.objects.filter(pk=user.pk).update(state=AccountState.SUSPENDED)
+    user.refresh_from_db()
+    return user
+
+
+def user_reactivate(*, user: User) -> User:
+    """Lift a suspension. An address that was never verified goes back to unverified."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.state == AccountState.SUSPENDED:
+            user.state = AccountState.ACTIVE if user.email_verified_at else AccountState.UNVERIFIED
+            user.save(update_fields=["state"])
+    return user
+
+
+def user_admin_update(*, user: User, data: dict, by: User) -> User:
+    """An administrator's change to an account - profile, role, suspension - as one write."""
+    data = dict(data)
+    state = data.pop("state", None)
+    with transaction.atomic():
+        if data:
+            user = user_update(user=user, data=data, by=by)
+        if state == AccountState.SUSPENDED:
+            user = user_suspend(user=user, by=by)
+        elif state == AccountState.ACTIVE:
+            user = user_reactivate(user=user)
+    return user

@@ -1,0 +1,113 @@
+from decimal import Decimal
+
+from django.core.management.utils import get_random_secret_key
+
+from .environment import BASE_DIR, env
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Required in production (django-environ raises ImproperlyConfigured when it is missing).
+# With DEBUG, a random key per process lets a fresh checkout run without configuration;
+# tokens and sessions then do not survive a restart.
+SECRET_KEY = env("SECRET_KEY", default=get_random_secret_key()) if DEBUG else env("SECRET_KEY")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "corsheaders",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "core",
+    "accounts",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cinema_project.urls"
+WSGI_APPLICATION = "cinema_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Django's tokens check this upper bound; each of our links has its own, shorter lifetime.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+PASSWORD_RESET_LINK_SECONDS = env.int("PASSWORD_RESET_LINK_SECONDS", default=60 * 60)
+EMAIL_VERIFICATION_LINK_SECONDS = env.int(
+    "EMAIL_VERIFICATION_LINK_SECONDS", default=60 * 60 * 24 * 3
+)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttle counters live here. The default is per process; several workers or hosts should share
+# one cache (`dbcache://cache_table` after `createcachetable`, or `redis://...`).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# The product.
+FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
+BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
+CANCELLATION_CUTOFF_MINUTES = env.int("CANCELLATION_CUTOFF_MINUTES", default=60)
+SHOWTIME_CLEANING_MINUTES = env.int("SHOWTIME_CLEANING_MINUTES", default=15)
+BOOKING_FEE = Decimal(env("BOOKING_FEE", default="0.00"))
+TAX_RATE = Decimal(env("TAX_RATE", default="0.00"))
+CURRENCY = env("CURRENCY", default="USD")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="sandbox")
+PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")

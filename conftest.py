@@ -1,0 +1,77 @@
+"""Fixtures shared by every app's tests: API clients and one user per role."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    """An API client sending `user`'s access token; anonymous for None."""
+    client = APIClient()
+    if user is not None:
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory(email="cara@example.com", first_name="Cara")
+
+
+@pytest.fixture
+def other_customer(db):
+    return UserFactory(email="olek@example.com", first_name="Olek")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(staff=True, email="sam@example.com", first_name="Sam")
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(admin=True, email="ada@example.com", first_name="Ada")
+
+
+@pytest.fixture
+def users(customer, other_customer, staff, admin) -> dict:
+    """The authorization matrix's cast: the customer owns things, the others try to reach them."""
+    return {
+        "anonymous": None,
+        "customer": customer,
+        "other_customer": other_customer,
+        "staff": staff,
+        "admin": admin,
+    }
+
+
+@pytest.fixture
+def customer_api(customer) -> APIClient:
+    return client_for(customer)
+
+
+@pytest.fixture
+def staff_api(staff) -> APIClient:
+    return client_for(staff)
+
+
+@pytest.fixture
+def admin_api(admin) -> APIClient:
+    return client_for(admin)

@@ -1,0 +1,36 @@
+"""Helpers for tests of every app."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+
+
+def run_concurrently(worker: Callable[[int], Any], count: int, *, timeout: float = 60) -> list:
+    """Run `worker(i)` in `count` threads released together by a barrier; return their results.
+
+    Each thread has its own database connection (Django's are per thread), closed when it ends.
+    A worker that raises yields its exception in place of a result. Use with
+    `pytest.mark.django_db(transaction=True)` so the threads see each other's commits.
+    """
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout)
+            results[index] = worker(index)
+        except BaseException as exc:  # handed back to the test
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if any(thread.is_alive() for thread in threads):
+        raise TimeoutError(f"workers still running after {timeout} s")
+    return results
