@@ -16,11 +16,22 @@ class AccountState(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
 
 
-# What box-office staff may do in the Django admin, per app label. Administrators may do anything;
-# customers nothing. Apps add their entries here as they arrive.
-STAFF_ADMIN_PERMISSIONS: dict[str, set[str]] = {
-    "accounts": {"view"},
-}
+def _perms(app_label: str, model: str, *actions: str) -> set[str]:
+    return {f"{app_label}.{action}_{model}" for action in actions}
+
+
+# What box-office staff may do in the Django admin: run the schedule and the catalog, look up
+# customers, cinemas and halls. Administrators may do anything; customers nothing. Apps add their
+# entries here as they arrive.
+STAFF_ADMIN_PERMISSIONS: frozenset[str] = frozenset().union(
+    _perms("accounts", "user", "view"),
+    _perms("catalog", "genre", "view", "add", "change"),
+    _perms("catalog", "movie", "view", "add", "change", "delete"),
+    _perms("screening", "cinema", "view"),
+    _perms("screening", "hall", "view"),
+    _perms("screening", "seat", "view"),
+    _perms("screening", "showtime", "view", "add", "change", "delete"),
+)
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$",
@@ -118,11 +129,7 @@ class User(AbstractBaseUser):
             return False
         if self.is_admin:
             return True
-        if self.role != Role.STAFF:
-            return False
-        app_label, _, codename = perm.partition(".")
-        action = codename.partition("_")[0]
-        return action in STAFF_ADMIN_PERMISSIONS.get(app_label, set())
+        return self.role == Role.STAFF and perm in STAFF_ADMIN_PERMISSIONS
 
     def has_perms(self, perm_list, obj=None) -> bool:
         return all(self.has_perm(perm, obj) for perm in perm_list)
@@ -130,4 +137,8 @@ class User(AbstractBaseUser):
     def has_module_perms(self, app_label: str) -> bool:
         if not self.is_active:
             return False
-        return self.is_admin or (self.role == Role.STAFF and app_label in STAFF_ADMIN_PERMISSIONS)
+        if self.is_admin:
+            return True
+        return self.role == Role.STAFF and any(
+            perm.startswith(f"{app_label}.") for perm in STAFF_ADMIN_PERMISSIONS
+        )

@@ -6,6 +6,8 @@ from core import views as core_views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("screening.api.urls")),
 ]
 
 urlpatterns = [

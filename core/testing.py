@@ -1,8 +1,12 @@
 """Helpers for tests of every app."""
 
+import pkgutil
 import threading
+import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
+from unittest import mock
 
 from django.db import connections
 
@@ -34,3 +38,20 @@ def run_concurrently(worker: Callable[[int], Any], count: int, *, timeout: float
     if any(thread.is_alive() for thread in threads):
         raise TimeoutError(f"workers still running after {timeout} s")
     return results
+
+
+def slowed(target: str, seconds: float = 0.05):
+    """Patch `target` (a dotted path) so it pauses after returning.
+
+    Widens a check-then-write window that real threads would otherwise rarely hit, so a race test
+    fails when the lock that should close that window is missing.
+    """
+    function = pkgutil.resolve_name(target)
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        result = function(*args, **kwargs)
+        time.sleep(seconds)
+        return result
+
+    return mock.patch(target, wrapper)

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "core",
     "accounts",
+    "catalog",
+    "screening",
 ]
 
 MIDDLEWARE = [

@@ -62,6 +62,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStateEnum": "accounts.models.AccountState",
         "AccountStateChangeEnum": ["active", "suspended"],
+        "MovieStatusEnum": "catalog.models.MovieStatus",
+        "ShowtimeStatusEnum": "screening.models.ShowtimeStatus",
     },
 }
 

@@ -1,0 +1,82 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from .models import Cinema, Hall, Showtime, ShowtimeStatus
+
+
+def showtimes_upcoming(*, now: datetime | None = None) -> QuerySet[Showtime]:
+    """Scheduled showtimes that have not started."""
+    return Showtime.objects.filter(
+        status=ShowtimeStatus.SCHEDULED, starts_at__gt=now or timezone.now()
+    )
+
+
+def showtime_queryset() -> QuerySet[Showtime]:
+    """Showtimes with what the API shows - related rows and `seats_available` - in one query."""
+    return (
+        Showtime.objects.select_related("movie", "hall__cinema")
+        .annotate(seats_available=F("hall__capacity"))
+        .order_by("starts_at", "id")
+    )
+
+
+def showtime_list() -> QuerySet[Showtime]:
+    """Upcoming scheduled showtimes, as listed."""
+    return showtime_queryset().filter(status=ShowtimeStatus.SCHEDULED, starts_at__gt=timezone.now())
+
+
+def local_day_q(day: date, timezones: list[str]) -> Q:
+    """Showtimes starting on `day` in their own cinema's time zone.
+
+    The UTC bounds of the day are computed per time zone in Python, so the query stays a range
+    on `starts_at` (indexed) and needs no time zone tables in the database.
+    """
+    q = Q(pk__in=[])
+    for name in timezones:
+        zone = ZoneInfo(name)
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        q |= Q(hall__cinema__timezone=name, starts_at__gte=start, starts_at__lt=end)
+    return q
+
+
+def cinema_timezones() -> list[str]:
+    return list(Cinema.objects.values_list("timezone", flat=True).distinct())
+
+
+def showtimes_overlapping(
+    *, hall_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+) -> QuerySet[Showtime]:
+    """Scheduled showtimes of a hall that overlap [starts_at, ends_at). Touching is fine."""
+    return (
+        Showtime.objects.filter(
+            hall_id=hall_id,
+            status=ShowtimeStatus.SCHEDULED,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .exclude(pk=exclude_id)
+        .select_related("movie")
+        .order_by("starts_at")
+    )
+
+
+def halls_free(
+    *, cinema_id: int, starts_at: datetime, ends_at: datetime, exclude_hall_id: int
+) -> QuerySet[Hall]:
+    """The cinema's other halls with no scheduled showtime overlapping the whole slot."""
+    busy = Showtime.objects.filter(
+        hall=OuterRef("pk"),
+        status=ShowtimeStatus.SCHEDULED,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    return (
+        Hall.objects.filter(cinema_id=cinema_id)
+        .exclude(pk=exclude_hall_id)
+        .filter(~Exists(busy))
+        .order_by("name")
+    )

@@ -1,0 +1,239 @@
+"""Every write of the screening app: cinemas, halls with their seats, and the schedule."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.models import Movie
+
+from .exceptions import (
+    CinemaHasHalls,
+    HallBusy,
+    HallHasBookings,
+    HallHasShowtimes,
+    ShowtimeNotEditable,
+)
+from .layouts import Row, layout_as_json, layout_parse, layout_seats
+from .models import Cinema, Hall, Seat, Showtime, ShowtimeFormat, ShowtimeStatus
+from .selectors import halls_free, showtimes_overlapping
+
+HALL_NAME_TAKEN = "This cinema already has a hall with this name."
+
+
+# Cinemas
+
+
+def cinema_create(*, name: str, address: str, city: str, timezone: str) -> Cinema:
+    cinema = Cinema(name=name, address=address, city=city, timezone=timezone)
+    cinema.full_clean()
+    cinema.save()
+    return cinema
+
+
+def cinema_update(*, cinema: Cinema, data: dict) -> Cinema:
+    for field, value in data.items():
+        setattr(cinema, field, value)
+    cinema.full_clean()
+    cinema.save(update_fields=list(data))
+    return cinema
+
+
+def cinema_delete(*, cinema: Cinema) -> None:
+    if cinema.halls.exists():
+        raise CinemaHasHalls()
+    cinema.delete()
+
+
+# Halls and seats
+
+
+def _seats_generate(hall: Hall, rows: list[Row]) -> None:
+    hall.layout = layout_as_json(rows)
+    specs = layout_seats(rows)
+    hall.capacity = len(specs)
+    Seat.objects.bulk_create(
+        Seat(hall=hall, row=s.row, number=s.number, seat_type=s.seat_type, x=s.x, y=s.y)
+        for s in specs
+    )
+
+
+def _hall_save(hall: Hall, fields: list[str] | None = None) -> None:
+    if Hall.objects.filter(cinema_id=hall.cinema_id, name=hall.name).exclude(pk=hall.pk).exists():
+        raise ValidationError({"name": [HALL_NAME_TAKEN]})
+    try:
+        with transaction.atomic():
+            hall.save(update_fields=fields)
+    except IntegrityError as exc:
+        raise ValidationError({"name": [HALL_NAME_TAKEN]}) from exc
+
+
+def hall_create(*, cinema: Cinema, name: str, layout: dict) -> Hall:
+    """Create a hall and every seat of its layout in one transaction: all or nothing."""
+    rows = layout_parse(layout)
+    with transaction.atomic():
+        hall = Hall(cinema=cinema, name=name, layout=layout_as_json(rows))
+        hall.full_clean(
+            exclude=["layout", "capacity"], validate_unique=False, validate_constraints=False
+        )
+        _hall_save(hall)
+        _seats_generate(hall, rows)
+        hall.save(update_fields=["capacity"])
+    return hall
+
+
+def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = None) -> Hall:
+    """Rename a hall or replace its layout (and so its seats).
+
+    The layout is locked in once a showtime of the hall has bookings: tickets point at seats.
+    """
+    with transaction.atomic():
+        hall = Hall.objects.select_for_update().get(pk=hall.pk)
+        if name is not None and name != hall.name:
+            hall.name = name
+            hall.full_clean(
+                exclude=["layout", "capacity"], validate_unique=False, validate_constraints=False
+            )
+            _hall_save(hall, ["name"])
+        if layout is not None:
+            rows = layout_parse(layout)
+            if _layout_locked(hall):
+                raise HallHasBookings()
+            hall.seats.all().delete()
+            _seats_generate(hall, rows)
+            hall.save(update_fields=["layout", "capacity"])
+    return hall
+
+
+def _layout_locked(hall: Hall) -> bool:
+    return hall.showtimes.exists()
+
+
+def hall_delete(*, hall: Hall) -> None:
+    if hall.showtimes.exists():
+        raise HallHasShowtimes()
+    hall.delete()
+
+
+# Showtimes
+
+
+def _aware(value: datetime, cinema: Cinema) -> datetime:
+    """A time without an offset means the cinema's local time, as a box office would mean it."""
+    return timezone.make_aware(value, cinema.zone) if timezone.is_naive(value) else value
+
+
+def _halls_lock(*hall_ids: int) -> None:
+    """Lock hall rows in primary-key order, so two writers never wait on each other in a circle."""
+    list(Hall.objects.select_for_update().filter(pk__in=set(hall_ids)).order_by("pk"))
+
+
+def _overlap_check(showtime: Showtime) -> None:
+    """Raise HallBusy naming the clashing showtimes and the cinema's halls free for the slot."""
+    conflicts = list(
+        showtimes_overlapping(
+            hall_id=showtime.hall_id,
+            starts_at=showtime.starts_at,
+            ends_at=showtime.ends_at,
+            exclude_id=showtime.pk,
+        )
+    )
+    if not conflicts:
+        return
+    zone = showtime.hall.cinema.zone
+    names = "; ".join(
+        f"{c.movie.title} {c.starts_at.astimezone(zone):%Y-%m-%d %H:%M}-"
+        f"{c.ends_at.astimezone(zone):%H:%M}"
+        for c in conflicts
+    )
+    free = halls_free(
+        cinema_id=showtime.hall.cinema_id,
+        starts_at=showtime.starts_at,
+        ends_at=showtime.ends_at,
+        exclude_hall_id=showtime.hall_id,
+    )
+    raise HallBusy(
+        f"{showtime.hall.name} is busy then (times include cleaning): {names}.",
+        details={
+            "conflicts": [
+                {"id": c.pk, "movie": c.movie.title, "starts_at": c.starts_at, "ends_at": c.ends_at}
+                for c in conflicts
+            ],
+            "available_halls": [{"id": h.pk, "name": h.name} for h in free],
+        },
+    )
+
+
+def showtime_validate(showtime: Showtime) -> None:
+    """The schedule's rules for a new or changed showtime: `ends_at` from the movie's duration
+    plus the cleaning buffer, not in the past, no overlap in its hall. Only reads: the services
+    call it again while they hold the hall lock; forms call it to show the same errors."""
+    showtime.ends_at = showtime.starts_at + timedelta(
+        minutes=showtime.movie.duration_minutes + settings.SHOWTIME_CLEANING_MINUTES
+    )
+    if showtime.starts_at <= timezone.now():
+        raise ValidationError({"starts_at": ["A showtime cannot be scheduled in the past."]})
+    showtime.full_clean(validate_unique=False, validate_constraints=False)
+    _overlap_check(showtime)
+
+
+def showtime_schedule(
+    *,
+    movie: Movie,
+    hall: Hall,
+    starts_at: datetime,
+    base_price: Decimal,
+    format: str = ShowtimeFormat.TWO_D,
+    language: str = "",
+) -> Showtime:
+    """Schedule a showtime; `ends_at` = start + duration + cleaning buffer.
+
+    Locks the hall row while it checks for overlaps and inserts, so two staff members scheduling
+    the same hall at the same moment cannot both succeed. Raises HallBusy (409).
+    """
+    showtime = Showtime(
+        movie=movie,
+        hall=hall,
+        starts_at=_aware(starts_at, hall.cinema),
+        base_price=base_price,
+        format=format,
+        language=language or movie.language,
+    )
+    with transaction.atomic():
+        _halls_lock(hall.pk)
+        showtime_validate(showtime)
+        showtime.save()
+    return showtime
+
+
+SCHEDULE_FIELDS = {"movie", "hall", "starts_at"}
+
+
+def showtime_update(*, showtime: Showtime, data: dict) -> Showtime:
+    """Change a scheduled showtime that has not started, under the same overlap rule.
+
+    Locks the showtime, then its hall and the new one (in primary-key order). No joins in the
+    locking query: MySQL would lock the joined rows too, outside that order.
+    """
+    with transaction.atomic():
+        showtime = Showtime.objects.select_for_update().get(pk=showtime.pk)
+        _halls_lock(showtime.hall_id, *([data["hall"].pk] if "hall" in data else []))
+        if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= timezone.now():
+            raise ShowtimeNotEditable()
+        for field, value in data.items():
+            setattr(showtime, field, value)
+        if "starts_at" in data:
+            showtime.starts_at = _aware(data["starts_at"], showtime.hall.cinema)
+        if SCHEDULE_FIELDS & set(data):
+            showtime_validate(showtime)
+        else:
+            showtime.full_clean(validate_unique=False, validate_constraints=False)
+        showtime.save()
+    return showtime
+
+
+def showtime_delete(*, showtime: Showtime) -> None:
+    showtime.delete()
