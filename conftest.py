@@ -1,6 +1,9 @@
 """Fixtures shared by every app's tests: API clients and one user per role."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -14,6 +17,16 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_price_rules(request):
+    """The default ticket types and seat surcharges come from a data migration, and tests with
+    real transactions flush every table; every database test starts with them again."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("db")
+    importlib.import_module("booking.migrations.0002_default_price_rules").create(apps, None)
 
 
 @pytest.fixture

@@ -31,6 +31,10 @@ STAFF_ADMIN_PERMISSIONS: frozenset[str] = frozenset().union(
     _perms("screening", "hall", "view"),
     _perms("screening", "seat", "view"),
     _perms("screening", "showtime", "view", "add", "change", "delete"),
+    _perms("booking", "booking", "view", "change"),
+    _perms("booking", "ticket", "view", "change"),
+    _perms("booking", "tickettype", "view"),
+    _perms("booking", "seatsurcharge", "view"),
 )
 
 phone_validator = RegexValidator(

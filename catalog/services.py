@@ -6,9 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from booking.selectors import movie_has_bookings
+from screening.models import Showtime
 from screening.selectors import showtimes_upcoming
 
-from .exceptions import MovieHasShowtimes
+from .exceptions import MovieHasBookings, MovieHasShowtimes
 from .models import Genre, Movie
 
 
@@ -50,8 +52,20 @@ def movie_update(*, movie: Movie, data: dict) -> Movie:
 
 
 def movie_delete(*, movie: Movie) -> None:
-    """Delete a movie and its showtimes."""
+    """Delete a movie and its showtimes, unless anyone has booked one (409 movie_has_bookings).
+
+    Locks the movie's showtimes (in primary-key order) as cancelling them would, so a booking in
+    flight finishes before the check.
+    """
     with transaction.atomic():
+        list(
+            Showtime.objects.select_for_update()
+            .filter(movie=movie)
+            .order_by("pk")
+            .values_list("pk")
+        )
+        if movie_has_bookings(movie.pk):
+            raise MovieHasBookings()
         movie.showtimes.all().delete()
         movie.delete()
 

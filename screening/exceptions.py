@@ -31,3 +31,9 @@ class CinemaHasHalls(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     code = "cinema_has_halls"
     message = "This cinema has halls; delete them first."
+
+
+class ShowtimeHasBookings(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "showtime_has_bookings"
+    message = "This showtime has bookings; cancel it instead."

@@ -4,6 +4,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from booking.selectors import seats_taken_subquery
+
 from .models import Cinema, Hall, Showtime, ShowtimeStatus
 
 
@@ -18,7 +20,7 @@ def showtime_queryset() -> QuerySet[Showtime]:
     """Showtimes with what the API shows - related rows and `seats_available` - in one query."""
     return (
         Showtime.objects.select_related("movie", "hall__cinema")
-        .annotate(seats_available=F("hall__capacity"))
+        .annotate(seats_available=F("hall__capacity") - seats_taken_subquery())
         .order_by("starts_at", "id")
     )
 

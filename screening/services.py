@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from booking.selectors import hall_has_bookings, showtime_has_bookings
 from catalog.models import Movie
 
 from .exceptions import (
@@ -15,6 +16,7 @@ from .exceptions import (
     HallBusy,
     HallHasBookings,
     HallHasShowtimes,
+    ShowtimeHasBookings,
     ShowtimeNotEditable,
 )
 from .layouts import Row, layout_as_json, layout_parse, layout_seats
@@ -88,7 +90,7 @@ def hall_create(*, cinema: Cinema, name: str, layout: dict) -> Hall:
 def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = None) -> Hall:
     """Rename a hall or replace its layout (and so its seats).
 
-    The layout is locked in once a showtime of the hall has bookings: tickets point at seats.
+    The layout is fixed once a showtime of the hall has bookings: tickets point at its seats.
     """
     with transaction.atomic():
         hall = Hall.objects.select_for_update().get(pk=hall.pk)
@@ -100,16 +102,14 @@ def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = No
             _hall_save(hall, ["name"])
         if layout is not None:
             rows = layout_parse(layout)
-            if _layout_locked(hall):
+            # The seats' locks, in the bookings' order: a booking in flight finishes first.
+            list(hall.seats.select_for_update().order_by("pk").values_list("pk", flat=True))
+            if hall_has_bookings(hall.pk):
                 raise HallHasBookings()
             hall.seats.all().delete()
             _seats_generate(hall, rows)
             hall.save(update_fields=["layout", "capacity"])
     return hall
-
-
-def _layout_locked(hall: Hall) -> bool:
-    return hall.showtimes.exists()
 
 
 def hall_delete(*, hall: Hall) -> None:
@@ -210,6 +210,9 @@ def showtime_schedule(
 
 
 SCHEDULE_FIELDS = {"movie", "hall", "starts_at"}
+# What customers bought: fixed once a showtime has bookings. The price may change (tickets keep
+# theirs), and so may the language label.
+BOOKED_FIELDS = SCHEDULE_FIELDS | {"format"}
 
 
 def showtime_update(*, showtime: Showtime, data: dict) -> Showtime:
@@ -223,11 +226,18 @@ def showtime_update(*, showtime: Showtime, data: dict) -> Showtime:
         _halls_lock(showtime.hall_id, *([data["hall"].pk] if "hall" in data else []))
         if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= timezone.now():
             raise ShowtimeNotEditable()
+        data = dict(data)
+        if "starts_at" in data:
+            data["starts_at"] = _aware(data["starts_at"], data.get("hall", showtime.hall).cinema)
+        changed = {field for field, value in data.items() if getattr(showtime, field) != value}
+        if BOOKED_FIELDS & changed and showtime_has_bookings(showtime.pk):
+            raise ShowtimeHasBookings(
+                "This showtime has bookings: its movie, hall, time and format cannot change. "
+                "Cancel it and schedule a new one instead."
+            )
         for field, value in data.items():
             setattr(showtime, field, value)
-        if "starts_at" in data:
-            showtime.starts_at = _aware(data["starts_at"], showtime.hall.cinema)
-        if SCHEDULE_FIELDS & set(data):
+        if SCHEDULE_FIELDS & changed:
             showtime_validate(showtime)
         else:
             showtime.full_clean(validate_unique=False, validate_constraints=False)
@@ -236,4 +246,10 @@ def showtime_update(*, showtime: Showtime, data: dict) -> Showtime:
 
 
 def showtime_delete(*, showtime: Showtime) -> None:
-    showtime.delete()
+    """Delete a showtime nobody has booked. Its exclusive lock makes bookings in flight finish
+    first, so the check cannot miss one. Raises ShowtimeHasBookings (409)."""
+    with transaction.atomic():
+        showtime = Showtime.objects.select_for_update().get(pk=showtime.pk)
+        if showtime_has_bookings(showtime.pk):
+            raise ShowtimeHasBookings()
+        showtime.delete()

@@ -64,6 +64,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStateChangeEnum": ["active", "suspended"],
         "MovieStatusEnum": "catalog.models.MovieStatus",
         "ShowtimeStatusEnum": "screening.models.ShowtimeStatus",
+        "TicketTypeCodeEnum": "booking.models.TicketTypeCode",
+        "BookingStatusEnum": "booking.models.BookingStatus",
     },
 }
 

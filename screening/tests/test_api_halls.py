@@ -1,5 +1,6 @@
 import pytest
 
+from booking.tests.factories import BookingFactory
 from conftest import client_for
 from screening.models import Hall, Seat
 
@@ -103,14 +104,15 @@ def test_seats_of_a_hall_in_a_constant_number_of_queries(api_client, django_asse
     assert api_client.get(f"{HALLS}999999/seats/").status_code == 404
 
 
-def test_layout_can_be_replaced_until_the_hall_has_showtimes(admin_api):
+def test_layout_can_be_replaced_until_a_showtime_of_the_hall_has_bookings(admin_api):
     hall = HallFactory()
+    showtime = ShowtimeFactory(hall=hall)
     response = admin_api.patch(f"{HALLS}{hall.pk}/", {"layout": layout_of(3, 5)})
     assert response.status_code == 200
     assert response.json()["capacity"] == 15
     assert hall.seats.count() == 15
 
-    ShowtimeFactory(hall=hall)
+    BookingFactory(showtime=showtime)
     locked = admin_api.patch(f"{HALLS}{hall.pk}/", {"layout": layout_of(1, 5)})
     assert locked.status_code == 409
     assert locked.json()["error"]["code"] == "hall_has_bookings"

@@ -1,0 +1,207 @@
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.filters import IdFilter
+from core.idempotency import HEADER, idempotent, key_from_header
+from core.openapi import error_response
+from core.permissions import IsStaff
+from screening.api.serializers import ShowtimeSerializer
+from screening.selectors import showtime_queryset
+
+from .. import services
+from ..models import Booking, BookingStatus, TicketType
+from ..selectors import (
+    booking_queryset,
+    booking_status_q,
+    bookings_visible_to,
+    seat_map_for_showtime,
+)
+from . import serializers as s
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Any string up to 255 characters. A retry with the same key and body returns the "
+    "first response and books nothing twice; another body with the same key is 409.",
+)
+
+
+@extend_schema(tags=["booking"], summary="Ticket types and their price rules")
+class TicketTypeListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: s.TicketTypeSerializer(many=True)})
+    def get(self, request):
+        return Response(
+            s.TicketTypeSerializer(TicketType.objects.filter(active=True), many=True).data
+        )
+
+
+@extend_schema(tags=["booking"])
+class SeatMapView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: s.SeatMapSerializer},
+        summary="Every seat of a showtime with its status and price (not paginated)",
+    )
+    def get(self, request, pk: int):
+        return Response(seat_map_for_showtime(pk))
+
+
+@extend_schema(tags=["showtimes"])
+class ShowtimeCancelView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        request=s.ShowtimeCancelInputSerializer,
+        responses={
+            200: ShowtimeSerializer,
+            400: error_response("`showtime_not_bookable`: already cancelled."),
+        },
+        summary="Cancel a showtime: every booking is cancelled and refunded, customers e-mailed",
+    )
+    def post(self, request, pk: int):
+        serializer = s.ShowtimeCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        showtime = services.showtime_cancel(
+            showtime_id=pk, by=request.user, **serializer.validated_data
+        )
+        return Response(ShowtimeSerializer(showtime_queryset().get(pk=showtime.pk)).data)
+
+
+@extend_schema(tags=["check-in"])
+class CheckInView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        request=s.CheckInInputSerializer,
+        responses={
+            200: s.CheckInSerializer,
+            400: error_response("`booking_not_confirmed`, `validation_error`."),
+            404: error_response("`not_found`: no ticket has this code."),
+            409: error_response("`already_checked_in`."),
+        },
+        summary="Mark a ticket used at the door",
+    )
+    def post(self, request):
+        serializer = s.CheckInInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_check_in(by=request.user, **serializer.validated_data)
+        ticket = (
+            type(ticket)
+            .objects.select_related("booking", "seat", "showtime__movie", "showtime__hall__cinema")
+            .get(pk=ticket.pk)
+        )
+        return Response(s.CheckInSerializer(ticket).data)
+
+
+class BookingFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=BookingStatus.choices, method="filter_status")
+    upcoming = filters.BooleanFilter(method="filter_upcoming", help_text="Showtime still to come.")
+    user = IdFilter(
+        field_name="user", help_text="Staff and administrators: one customer's bookings."
+    )
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(booking_status_q(value))
+
+    def filter_upcoming(self, queryset, name, value):
+        now = timezone.now()
+        return (
+            queryset.filter(showtime__starts_at__gt=now)
+            if value
+            else queryset.filter(showtime__starts_at__lte=now)
+        )
+
+
+@extend_schema(tags=["booking"])
+@extend_schema_view(
+    list=extend_schema(summary="My bookings (staff and administrators: everyone's)"),
+    retrieve=extend_schema(summary="A booking: its owner, staff and administrators only"),
+)
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.BookingSerializer
+    filterset_class = BookingFilter
+    ordering_fields = ["created_at", "showtime__starts_at", "total"]
+    search_fields = ["reference"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Booking.objects.none()
+        # Someone else's booking is simply not in the queryset: a 404, no existence leak.
+        return bookings_visible_to(self.request.user)
+
+    @extend_schema(
+        request=s.BookingCreateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: s.BookingSerializer,
+            400: error_response(
+                "`validation_error` (seats not in the hall, repeated, too many), "
+                "`showtime_not_bookable`, `promotion_invalid`."
+            ),
+            409: error_response(
+                "`seats_unavailable` (`details.seats`), `idempotency_key_reused`, "
+                "`resource_busy` (retry after `Retry-After`)."
+            ),
+        },
+        summary="Hold seats: a PENDING booking that expires at `expires_at` unless paid",
+    )
+    def create(self, request):
+        key = key_from_header(request.headers.get(HEADER))
+        serializer = s.BookingCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def book():
+            booking = services.booking_create(
+                user=request.user,
+                showtime_id=data["showtime"],
+                seats=[
+                    services.SeatRequest(seat["seat"], seat["ticket_type"])
+                    for seat in data["seats"]
+                ],
+                promo_code=data.get("promo_code") or None,
+            )
+            return status.HTTP_201_CREATED, s.BookingSerializer(
+                booking_queryset().get(pk=booking.pk)
+            ).data
+
+        status_code, body, replayed = idempotent(
+            user=request.user, scope="booking_create", key=key, payload=request.data, action=book
+        )
+        return Response(
+            body, status=status_code, headers={"Idempotent-Replayed": "true"} if replayed else None
+        )
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.BookingSerializer,
+            409: error_response("`cancellation_window_closed`, `booking_not_cancellable`."),
+        },
+        summary="Cancel a booking: its seats are free at once",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
+        return Response(s.BookingSerializer(booking_queryset().get(pk=booking.pk)).data)
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: error_response("`cancellation_window_closed`, `booking_not_cancellable`."),
+        },
+        summary="Cancel a booking (as POST .../cancel/, without a body in the answer)",
+    )
+    def destroy(self, request, pk=None):
+        services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,60 @@
+from rest_framework import status
+
+from core.exceptions import ApplicationError
+
+
+class SeatsUnavailable(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "seats_unavailable"
+    message = "Some of these seats are already taken."
+
+
+class ShowtimeNotBookable(ApplicationError):
+    code = "showtime_not_bookable"
+    message = "This showtime cannot be booked."
+
+
+class PromotionInvalid(ApplicationError):
+    code = "promotion_invalid"
+    message = "This promo code is not valid."
+
+
+class HoldExpired(ApplicationError):
+    status_code = status.HTTP_410_GONE
+    code = "hold_expired"
+    message = "The hold on these seats has expired and some of them have been taken since."
+
+
+class BookingNotPayable(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "booking_not_payable"
+    message = "This booking cannot be paid."
+
+
+class BookingNotCancellable(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "booking_not_cancellable"
+    message = "This booking is already cancelled or expired."
+
+
+class CancellationWindowClosed(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "cancellation_window_closed"
+    message = "It is too late to cancel this booking."
+
+
+class AlreadyCheckedIn(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "already_checked_in"
+    message = "This ticket has already been checked in."
+
+
+class BookingNotConfirmed(ApplicationError):
+    code = "booking_not_confirmed"
+    message = "This ticket's booking is not confirmed."
+
+
+class TicketNotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "No ticket has this code."

@@ -1,0 +1,455 @@
+"""Every write of the booking app: holds, confirmation, cancellation, check-in, expiry.
+
+Locks are always taken in one order, so two requests never wait on each other in a circle:
+
+    showtime row (shared by bookings, exclusive for cancelling or editing a showtime)
+    -> booking rows (primary-key order)
+    -> seat rows (primary-key order)
+    -> seat claims
+
+Locking the seats before touching their claims means two bookings of one seat queue on the seat
+row instead of racing to insert the same claim, where InnoDB could deadlock them. The unique key
+on (showtime, seat) of the claims stays the last word for anything that skips the services.
+No e-mail and no outside call happens while these locks are held: e-mails go out on commit.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.emails import email_send_on_commit
+from core.exceptions import ResourceBusy
+from screening.models import Seat, Showtime, ShowtimeStatus
+
+from .exceptions import (
+    AlreadyCheckedIn,
+    BookingNotCancellable,
+    BookingNotConfirmed,
+    BookingNotPayable,
+    CancellationWindowClosed,
+    HoldExpired,
+    PromotionInvalid,
+    SeatsUnavailable,
+    ShowtimeNotBookable,
+    TicketNotFound,
+)
+from .models import Booking, BookingStatus, SeatClaim, Ticket, TicketTypeCode
+from .pricing import price_list, totals
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+REFERENCE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class SeatRequest:
+    seat_id: int
+    ticket_type: str = TicketTypeCode.ADULT
+
+
+# Locks
+
+
+def _showtime_lock_shared(showtime_id: int) -> Showtime:
+    """Share-lock the showtime row and read it. Bookings of one showtime run side by side;
+    cancelling or editing the showtime (an exclusive lock) waits for them, and they for it.
+    SQLite has no row locks (it serialises writers), so there it is a plain read."""
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Showtime._meta.db_table} WHERE id = %s LOCK IN SHARE MODE",  # noqa: S608
+                [showtime_id],
+            )
+    showtime = (
+        Showtime.objects.select_related("hall__cinema", "movie").filter(pk=showtime_id).first()
+    )
+    if showtime is None:
+        raise ValidationError({"showtime": ["No such showtime."]})
+    return showtime
+
+
+def _seats_lock(seat_ids: list[int]) -> dict[int, Seat]:
+    return {
+        seat.pk: seat
+        for seat in Seat.objects.select_for_update().filter(pk__in=seat_ids).order_by("pk")
+    }
+
+
+def _is_live(claim: SeatClaim, now: datetime) -> bool:
+    return claim.expires_at is None or claim.expires_at > now
+
+
+def _claims_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, SeatClaim]:
+    claims = SeatClaim.objects.select_for_update().filter(
+        showtime_id=showtime_id, seat_id__in=seat_ids
+    )
+    return {claim.seat_id: claim for claim in claims}
+
+
+def _labels(seats) -> str:
+    return ", ".join(sorted(seat.label for seat in seats))
+
+
+# Holds
+
+
+def _seat_requests_check(seats: list[SeatRequest], active_types: set[str]) -> None:
+    if not seats:
+        raise ValidationError({"seats": ["Choose at least one seat."]})
+    if len(seats) > settings.BOOKING_MAX_SEATS:
+        raise ValidationError(
+            {"seats": [f"At most {settings.BOOKING_MAX_SEATS} seats per booking."]}
+        )
+    seen, repeated = set(), set()
+    for request in seats:
+        (repeated if request.seat_id in seen else seen).add(request.seat_id)
+    if repeated:
+        raise ValidationError(
+            {"seats": [f"Seat {seat_id} is listed twice." for seat_id in sorted(repeated)]}
+        )
+    unknown = sorted({r.ticket_type for r in seats} - active_types)
+    if unknown:
+        raise ValidationError(
+            {"seats": [f"Ticket type {code} is not on sale." for code in unknown]}
+        )
+
+
+def _showtime_bookable_check(showtime: Showtime, now: datetime) -> None:
+    if showtime.status != ShowtimeStatus.SCHEDULED:
+        raise ShowtimeNotBookable("This showtime has been cancelled.")
+    if showtime.starts_at <= now:
+        raise ShowtimeNotBookable("This showtime has already started.")
+
+
+def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
+    """A customer has one pending booking per showtime: a new one releases the previous hold."""
+    for previous in Booking.objects.select_for_update().filter(
+        user=user, showtime=showtime, pending=True
+    ):
+        previous.claims.all().delete()
+        _booking_close(
+            previous, BookingStatus.CANCELLED, now, by=user, reason="Replaced by a new booking."
+        )
+
+
+def _booking_close(
+    booking: Booking, status: str, now: datetime, *, by: User | None, reason: str
+) -> None:
+    booking.status = status
+    booking.pending = None
+    booking.cancelled_at = now if status == BookingStatus.CANCELLED else booking.cancelled_at
+    booking.cancelled_by = by if status == BookingStatus.CANCELLED else booking.cancelled_by
+    booking.cancellation_reason = reason
+    booking.save(
+        update_fields=["status", "pending", "cancelled_at", "cancelled_by", "cancellation_reason"]
+    )
+
+
+def _reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def _booking_insert(booking: Booking) -> None:
+    """Insert with a fresh reference; a collision (about one in a trillion) draws another.
+
+    The other unique key that can refuse the row is one pending booking per customer and
+    showtime: the same customer's second request racing this one. That one is worth a retry.
+    """
+    for _ in range(3):
+        booking.reference = _reference()
+        try:
+            with transaction.atomic():
+                booking.save()
+            return
+        except IntegrityError as exc:
+            if not Booking.objects.filter(reference=booking.reference).exists():
+                raise ResourceBusy(
+                    "Another booking of yours for this showtime is in progress."
+                ) from exc
+    raise ResourceBusy()
+
+
+def booking_create(
+    *, user: User, showtime_id: int, seats: list[SeatRequest], promo_code: str | None = None
+) -> Booking:
+    """Hold seats for `BOOKING_HOLD_SECONDS`; returns the priced PENDING booking.
+
+    One short transaction: share-lock the showtime, release the customer's previous hold for it,
+    lock the seats in primary-key order, re-check their claims under the lock (expired holds are
+    deleted, live ones refused), then write the booking, its tickets and the claims.
+    Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid and ValidationError (400).
+    """
+    prices = price_list()
+    _seat_requests_check(seats, set(prices.multipliers))
+    if promo_code:
+        raise PromotionInvalid(f"Unknown promo code {promo_code!r}.")
+    seat_ids = sorted(request.seat_id for request in seats)
+    now = timezone.now()
+    with transaction.atomic():
+        showtime = _showtime_lock_shared(showtime_id)
+        _showtime_bookable_check(showtime, now)
+        _pending_release(user, showtime, now)
+        locked = _seats_lock(seat_ids)
+        foreign = [
+            seat_id
+            for seat_id in seat_ids
+            if seat_id not in locked or locked[seat_id].hall_id != showtime.hall_id
+        ]
+        if foreign:
+            raise ValidationError(
+                {
+                    "seats": [
+                        f"Seat {seat_id} is not in this showtime's hall." for seat_id in foreign
+                    ]
+                }
+            )
+        claims = _claims_lock(showtime.pk, seat_ids)
+        taken = [locked[seat_id] for seat_id, claim in claims.items() if _is_live(claim, now)]
+        if taken:
+            raise SeatsUnavailable(
+                f"{'Seat' if len(taken) == 1 else 'Seats'} {_labels(taken)} "
+                f"{'is' if len(taken) == 1 else 'are'} already taken.",
+                details={"seats": sorted(seat.pk for seat in taken)},
+            )
+        SeatClaim.objects.filter(
+            pk__in=[claim.pk for claim in claims.values()]
+        ).delete()  # expired holds
+
+        tickets = [
+            Ticket(
+                showtime=showtime,
+                seat=locked[request.seat_id],
+                ticket_type=request.ticket_type,
+                price=prices.ticket_price(
+                    showtime.base_price, request.ticket_type, locked[request.seat_id].seat_type
+                ),
+            )
+            for request in sorted(seats, key=lambda r: r.seat_id)
+        ]
+        amounts = totals([ticket.price for ticket in tickets])
+        booking = Booking(
+            user=user,
+            showtime=showtime,
+            expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
+            subtotal=amounts.subtotal,
+            discount=amounts.discount,
+            fees=amounts.fees,
+            tax=amounts.tax,
+            total=amounts.total,
+            currency=settings.CURRENCY,
+        )
+        _booking_insert(booking)
+        for ticket in tickets:
+            ticket.booking = booking
+        Ticket.objects.bulk_create(tickets)
+        try:
+            with transaction.atomic():
+                SeatClaim.objects.bulk_create(
+                    SeatClaim(
+                        showtime=showtime,
+                        seat_id=seat_id,
+                        booking=booking,
+                        expires_at=booking.expires_at,
+                    )
+                    for seat_id in seat_ids
+                )
+        except IntegrityError as exc:
+            # Only a writer that skipped the seat locks (a shell, raw SQL) can get here.
+            raise SeatsUnavailable(details={"seats": seat_ids}) from exc
+    return booking
+
+
+# Confirmation
+
+
+def booking_confirm(*, booking_id: int) -> Booking:
+    """Turn a hold into sold tickets, each with an unguessable code. Idempotent.
+
+    A hold that has expired is confirmed only if its seats are still free (they are claimed again
+    under the seat locks); otherwise HoldExpired (410). Raises BookingNotPayable (409) for a
+    cancelled booking or a showtime that was cancelled or has started.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if booking.status == BookingStatus.CONFIRMED:
+            return booking
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+            raise BookingNotPayable("This booking has been cancelled.")
+        showtime = Showtime.objects.get(pk=booking.showtime_id)
+        if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= now:
+            raise BookingNotPayable("This showtime has been cancelled or has started.")
+        tickets = list(booking.tickets.all())
+        seat_ids = sorted(ticket.seat_id for ticket in tickets)
+        locked = _seats_lock(seat_ids)
+        claims = _claims_lock(booking.showtime_id, seat_ids)
+        lost = [
+            locked[seat_id]
+            for seat_id, claim in claims.items()
+            if claim.booking_id != booking.pk and _is_live(claim, now)
+        ]
+        if lost:
+            raise HoldExpired(
+                f"The hold expired and {_labels(lost)} {'has' if len(lost) == 1 else 'have'} been taken since.",
+                details={"seats": sorted(seat.pk for seat in lost)},
+            )
+        SeatClaim.objects.filter(
+            pk__in=[c.pk for c in claims.values() if c.booking_id != booking.pk]
+        ).delete()
+        SeatClaim.objects.filter(booking=booking).update(expires_at=None)
+        SeatClaim.objects.bulk_create(
+            SeatClaim(showtime_id=booking.showtime_id, seat_id=seat_id, booking=booking)
+            for seat_id in seat_ids
+            if seat_id not in claims or claims[seat_id].booking_id != booking.pk
+        )
+        for ticket in tickets:
+            ticket.code = secrets.token_urlsafe(16)
+        Ticket.objects.bulk_update(tickets, ["code"])
+        booking.status = BookingStatus.CONFIRMED
+        booking.pending = None
+        booking.confirmed_at = now
+        booking.save(update_fields=["status", "pending", "confirmed_at"])
+        _email(booking, "booking/email/confirmed")
+    return booking
+
+
+# Cancellation
+
+
+def _cancellable_by_customer_check(booking: Booking, now: datetime) -> None:
+    cutoff = booking.showtime.starts_at - timedelta(minutes=settings.CANCELLATION_CUTOFF_MINUTES)
+    if booking.status == BookingStatus.CONFIRMED and now >= cutoff:
+        raise CancellationWindowClosed(
+            f"Bookings can be cancelled until {settings.CANCELLATION_CUTOFF_MINUTES} minutes "
+            "before the show; please contact the cinema."
+        )
+
+
+def booking_cancel(*, booking_id: int, by: User, reason: str = "") -> Booking:
+    """Cancel a booking; its seats are free at once. A pending hold can always be released; a
+    confirmed booking, by its customer, only until `CANCELLATION_CUTOFF_MINUTES` before the show
+    (staff and administrators at any time). Raises BookingNotCancellable, CancellationWindowClosed.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().select_related("showtime").get(pk=booking_id)
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+            raise BookingNotCancellable()
+        if not by.is_staff:
+            _cancellable_by_customer_check(booking, now)
+        was_confirmed = booking.status == BookingStatus.CONFIRMED
+        booking.claims.all().delete()
+        _booking_close(
+            booking,
+            BookingStatus.CANCELLED,
+            now,
+            by=by,
+            reason=reason
+            or (
+                "Cancelled by the customer."
+                if by.pk == booking.user_id
+                else "Cancelled by the cinema."
+            ),
+        )
+        if was_confirmed:
+            _email(booking, "booking/email/cancelled")
+    return booking
+
+
+def showtime_cancel(*, showtime_id: int, by: User, reason: str = "") -> Showtime:
+    """Cancel a showtime and every booking of it; customers with tickets are e-mailed.
+
+    Takes the showtime's exclusive lock first: bookings in flight finish before, new ones see the
+    cancellation. Raises ShowtimeNotBookable when it is already cancelled or over.
+    """
+    now = timezone.now()
+    reason = reason or "The showtime was cancelled."
+    with transaction.atomic():
+        showtime = Showtime.objects.select_for_update().get(pk=showtime_id)
+        if showtime.status == ShowtimeStatus.CANCELLED:
+            raise ShowtimeNotBookable("This showtime is already cancelled.")
+        showtime.status = ShowtimeStatus.CANCELLED
+        showtime.save(update_fields=["status"])
+        bookings = list(
+            Booking.objects.select_for_update()
+            .filter(showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED])
+            .order_by("pk")
+        )
+        SeatClaim.objects.filter(showtime=showtime).delete()
+        for booking in bookings:
+            was_confirmed = booking.status == BookingStatus.CONFIRMED
+            _booking_close(booking, BookingStatus.CANCELLED, now, by=by, reason=reason)
+            if was_confirmed:
+                _email(booking, "booking/email/showtime_cancelled")
+    return showtime
+
+
+# Check-in
+
+
+def ticket_check_in(*, code: str, by: User) -> Ticket:
+    """Mark a ticket used at the door. Locks its booking, then the ticket (the confirmation's
+    order). Raises TicketNotFound (404), BookingNotConfirmed (400), AlreadyCheckedIn (409)."""
+    found = Ticket.objects.filter(code=code).values_list("pk", "booking_id").first()
+    if found is None:
+        raise TicketNotFound()
+    ticket_id, booking_id = found
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise BookingNotConfirmed(f"Booking {booking.reference} is {booking.status.lower()}.")
+        if ticket.checked_in_at is not None:
+            raise AlreadyCheckedIn(
+                f"This ticket was checked in at {ticket.checked_in_at:%H:%M}.",
+                details={"checked_in_at": ticket.checked_in_at},
+            )
+        ticket.checked_in_at = timezone.now()
+        ticket.checked_in_by = by
+        ticket.save(update_fields=["checked_in_at", "checked_in_by"])
+    return ticket
+
+
+# Expiry
+
+
+def bookings_expire(*, batch_size: int = 500) -> int:
+    """Mark pending bookings whose hold has run out EXPIRED and delete their claims.
+
+    Not needed for correctness (an expired hold is already free to everyone); it keeps the tables
+    tidy. Safe on several hosts at once: rows another run (or a payment) has locked are skipped.
+    """
+    expired = 0
+    while True:
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                Booking.objects.select_for_update(skip_locked=True)
+                .filter(status=BookingStatus.PENDING, expires_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return expired
+            SeatClaim.objects.filter(booking_id__in=ids, expires_at__lte=now).delete()
+            expired += Booking.objects.filter(pk__in=ids).update(
+                status=BookingStatus.EXPIRED, pending=None, cancellation_reason="The hold expired."
+            )
+
+
+def _email(booking: Booking, template: str) -> None:
+    email_send_on_commit(
+        to=[booking.user.email],
+        template=template,
+        context={
+            "booking": booking,
+            "user": booking.user,
+            "showtime": booking.showtime,
+            "tickets": list(booking.tickets.select_related("seat")),
+        },
+    )

@@ -1,0 +1,194 @@
+"""Races on real MariaDB connections: threads released together by a barrier.
+
+Every test states the invariant the database must hold afterwards and checks it with SQL.
+"""
+
+import random
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from booking import services
+from booking.exceptions import HoldExpired, SeatsUnavailable
+from booking.models import Booking, BookingStatus, SeatClaim
+from conftest import client_for
+from core.testing import run_concurrently, slowed
+from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BOOKINGS = "/api/v1/bookings/"
+
+
+def codes(responses) -> Counter:
+    """Status and error code of each answer; a worker's exception counts as a failure."""
+    result = Counter()
+    for response in responses:
+        if isinstance(response, BaseException):
+            result[repr(response)] += 1
+        elif response.status_code >= 400:
+            result[(response.status_code, response.json()["error"]["code"])] += 1
+        else:
+            result[response.status_code] += 1
+    return result
+
+
+def live_claims_per_seat(showtime) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM booking_seatclaim WHERE showtime_id = %s GROUP BY seat_id",
+            [showtime.pk],
+        )
+        return [count for (count,) in cursor.fetchall()]
+
+
+def test_forty_customers_for_the_same_two_seats_one_booking():
+    showtime = ShowtimeFactory()
+    seats = list(showtime.hall.seats.order_by("pk")[:2].values_list("pk", flat=True))
+    customers = [UserFactory() for _ in range(40)]
+    body = {"showtime": showtime.pk, "seats": [{"seat": pk} for pk in seats]}
+
+    responses = run_concurrently(lambda i: client_for(customers[i]).post(BOOKINGS, body), 40)
+
+    assert codes(responses) == {201: 1, (409, "seats_unavailable"): 39}
+    assert Booking.objects.count() == 1
+    assert live_claims_per_seat(showtime) == [1, 1]
+
+
+def test_overlapping_seat_sets_never_deadlock():
+    """Rings (A,B) / (B,C) / (C,A): locks in seat order make a wait cycle impossible, so every
+    answer is a booking or a clean `seats_unavailable` - no deadlock, no lock timeout."""
+    rings = 5
+    showtime = ShowtimeFactory(hall=HallFactory(layout=layout_of(rings, 3)))
+    seats = list(showtime.hall.seats.order_by("row", "number").values_list("pk", flat=True))
+    customers = [UserFactory() for _ in range(rings * 3)]
+
+    def book(i):
+        a, b, c = seats[3 * (i // 3) : 3 * (i // 3) + 3]
+        pair = [(a, b), (b, c), (c, a)][i % 3]
+        return client_for(customers[i]).post(
+            BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": pk} for pk in pair]}
+        )
+
+    with slowed("booking.services._seats_lock", 0.02):
+        responses = run_concurrently(book, rings * 3)
+
+    assert codes(responses) == {201: rings, (409, "seats_unavailable"): 2 * rings}
+    assert all(count == 1 for count in live_claims_per_seat(showtime))
+
+
+def test_a_sell_out_storm_sells_every_seat_exactly_once():
+    showtime = ShowtimeFactory(hall=HallFactory(layout=layout_of(8, 10)))
+    capacity = showtime.hall.capacity
+    customers = [UserFactory() for _ in range(12)]
+
+    def customer(i):
+        client, rng, answers = client_for(customers[i]), random.Random(i), []
+        while True:
+            seat_map = client.get(f"/api/v1/showtimes/{showtime.pk}/seats/").json()
+            free = [seat["id"] for seat in seat_map["seats"] if seat["status"] == "available"]
+            if not free:
+                return answers
+            wanted = rng.sample(free, min(len(free), rng.randint(1, 4)))
+            response = client.post(
+                BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": s} for s in wanted]}
+            )
+            answers.append(response)
+            if response.status_code == 201:
+                services.booking_confirm(booking_id=response.json()["id"])
+
+    results = run_concurrently(customer, len(customers), timeout=120)
+
+    answers = [
+        answer
+        for result in results
+        for answer in (result if isinstance(result, list) else [result])
+    ]
+    outcome = codes(answers)
+    assert set(outcome) <= {201, (409, "seats_unavailable")}, outcome
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.seat_id, COUNT(*) FROM booking_ticket t JOIN booking_booking b ON b.id = t.booking_id "
+            "WHERE b.showtime_id = %s AND b.status = 'CONFIRMED' GROUP BY t.seat_id",
+            [showtime.pk],
+        )
+        sold = dict(cursor.fetchall())
+    assert len(sold) == capacity
+    assert set(sold.values()) == {1}
+    assert live_claims_per_seat(showtime) == [1] * capacity
+    assert not SeatClaim.objects.filter(showtime=showtime, expires_at__isnull=False).exists()
+
+
+def test_twenty_requests_with_one_idempotency_key_make_one_booking():
+    showtime = ShowtimeFactory()
+    customer = UserFactory()
+    body = {"showtime": showtime.pk, "seats": [{"seat": showtime.hall.seats.first().pk}]}
+
+    responses = run_concurrently(
+        lambda i: client_for(customer).post(BOOKINGS, body, HTTP_IDEMPOTENCY_KEY="checkout-1"), 20
+    )
+
+    assert codes(responses) == {201: 20}
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert Booking.objects.count() == 1
+
+
+def test_confirming_an_expired_hold_races_a_new_booking_of_its_seat():
+    showtime = ShowtimeFactory()
+    seat = showtime.hall.seats.first()
+    late_payer = services.booking_create(
+        user=UserFactory(), showtime_id=showtime.pk, seats=[services.SeatRequest(seat.pk)]
+    )
+    past = timezone.now() - timedelta(seconds=1)
+    Booking.objects.filter(pk=late_payer.pk).update(expires_at=past)
+    SeatClaim.objects.filter(booking=late_payer).update(expires_at=past)
+    newcomer = UserFactory()
+
+    def act(i):
+        try:
+            if i == 0:
+                return services.booking_confirm(booking_id=late_payer.pk).status
+            return services.booking_create(
+                user=newcomer, showtime_id=showtime.pk, seats=[services.SeatRequest(seat.pk)]
+            ).status
+        except (HoldExpired, SeatsUnavailable) as exc:
+            return exc.code
+
+    confirm, create = run_concurrently(act, 2)
+
+    assert {confirm, create} in (
+        {BookingStatus.CONFIRMED, "seats_unavailable"},
+        {"hold_expired", BookingStatus.PENDING},
+    ), (confirm, create)
+    assert live_claims_per_seat(showtime) == [1]
+
+
+def test_no_booking_survives_a_showtime_cancellation():
+    """Bookings share-lock the showtime: a cancellation waits for those in flight and the rest
+    see it cancelled. Afterwards nothing of that showtime is pending or confirmed."""
+    showtime = ShowtimeFactory(hall=HallFactory(layout=layout_of(2, 10)))
+    seats = list(showtime.hall.seats.values_list("pk", flat=True))
+    staff = UserFactory(staff=True)
+    customers = [UserFactory() for _ in range(12)]
+
+    def act(i):
+        if i == 0:
+            return client_for(staff).post(f"/api/v1/showtimes/{showtime.pk}/cancel/")
+        return client_for(customers[i]).post(
+            BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": seats[i]}]}
+        )
+
+    with slowed("booking.services._showtime_bookable_check", 0.02):
+        responses = run_concurrently(act, 12)
+
+    outcome = codes(responses)
+    assert set(outcome) <= {200, 201, (400, "showtime_not_bookable")}, outcome
+    assert outcome[200] == 1
+    assert not Booking.objects.filter(
+        showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED]
+    ).exists()
+    assert not SeatClaim.objects.filter(showtime=showtime).exists()
