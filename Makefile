@@ -34,6 +34,11 @@ test: $(VENV)/.dev
 	.ci/mariadb
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
+## bench: the booking benchmark on MariaDB under gunicorn (see bench/booking.py)
+bench: $(VENV)/.dev
+	.ci/mariadb
+	$(PY) bench/booking.py
+
 ## lint: style, migrations, OpenAPI schema, deploy checks
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

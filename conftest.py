@@ -9,12 +9,15 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+from booking.selectors import _hall_seats
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the cache; every test starts with none."""
+    """Throttle counters live in the cache, hall seats in a per-process one; every test starts
+    with neither (flushing tables resets ids, which the seats cache takes as never reused)."""
     cache.clear()
+    _hall_seats.cache_clear()
     yield
     cache.clear()
 

@@ -1,15 +1,8 @@
 """Every write of the booking app: holds, confirmation, cancellation, check-in, expiry.
 
-Locks are always taken in one order, so two requests never wait on each other in a circle:
-
-    showtime row (shared by bookings, exclusive for cancelling or editing a showtime)
-    -> booking rows (primary-key order)
-    -> seat rows (primary-key order)
-    -> seat claims
-
-Locking the seats before touching their claims means two bookings of one seat queue on the seat
-row instead of racing to insert the same claim, where InnoDB could deadlock them. The unique key
-on (showtime, seat) of the claims stays the last word for anything that skips the services.
+Locks are always taken in the order `booking.locks` describes (showtime shared, then bookings,
+then seats with their claims), so two requests never wait on each other in a circle. The unique
+key on (showtime, seat) of the claims stays the last word for anything that skips the services.
 No e-mail and no outside call happens while these locks are held: e-mails go out on commit.
 """
 
@@ -19,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -27,6 +20,7 @@ from core.emails import email_send_on_commit
 from core.exceptions import ResourceBusy
 from screening.models import Seat, Showtime, ShowtimeStatus
 
+from . import locks
 from .exceptions import (
     AlreadyCheckedIn,
     BookingNotCancellable,
@@ -52,43 +46,14 @@ class SeatRequest:
     ticket_type: str = TicketTypeCode.ADULT
 
 
-# Locks
+# Helpers
 
 
-def _showtime_lock_shared(showtime_id: int) -> Showtime:
-    """Share-lock the showtime row and read it. Bookings of one showtime run side by side;
-    cancelling or editing the showtime (an exclusive lock) waits for them, and they for it.
-    SQLite has no row locks (it serialises writers), so there it is a plain read."""
-    if connection.vendor == "mysql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {Showtime._meta.db_table} WHERE id = %s LOCK IN SHARE MODE",  # noqa: S608
-                [showtime_id],
-            )
-    showtime = (
-        Showtime.objects.select_related("hall__cinema", "movie").filter(pk=showtime_id).first()
+def _is_live(seat: Seat, now: datetime) -> bool:
+    """Whether the seat's claim still takes it: a sale, or a hold that has not expired."""
+    return seat.claim_id is not None and (
+        seat.claim_expires_at is None or seat.claim_expires_at > now
     )
-    if showtime is None:
-        raise ValidationError({"showtime": ["No such showtime."]})
-    return showtime
-
-
-def _seats_lock(seat_ids: list[int]) -> dict[int, Seat]:
-    return {
-        seat.pk: seat
-        for seat in Seat.objects.select_for_update().filter(pk__in=seat_ids).order_by("pk")
-    }
-
-
-def _is_live(claim: SeatClaim, now: datetime) -> bool:
-    return claim.expires_at is None or claim.expires_at > now
-
-
-def _claims_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, SeatClaim]:
-    claims = SeatClaim.objects.select_for_update().filter(
-        showtime_id=showtime_id, seat_id__in=seat_ids
-    )
-    return {claim.seat_id: claim for claim in claims}
 
 
 def _labels(seats) -> str:
@@ -128,22 +93,17 @@ def _showtime_bookable_check(showtime: Showtime, now: datetime) -> None:
 
 def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
     """A customer has one pending booking per showtime: a new one releases the previous hold."""
-    for previous in Booking.objects.select_for_update().filter(
-        user=user, showtime=showtime, pending=True
-    ):
+    for previous in locks.pending_bookings_lock(user.pk, showtime.pk):
         previous.claims.all().delete()
-        _booking_close(
-            previous, BookingStatus.CANCELLED, now, by=user, reason="Replaced by a new booking."
-        )
+        _booking_cancel(previous, now, by=user, reason="Replaced by a new booking.")
 
 
-def _booking_close(
-    booking: Booking, status: str, now: datetime, *, by: User | None, reason: str
-) -> None:
-    booking.status = status
+def _booking_cancel(booking: Booking, now: datetime, *, by: User, reason: str) -> None:
+    """Record the cancellation of a locked booking (its claims are the caller's to delete)."""
+    booking.status = BookingStatus.CANCELLED
     booking.pending = None
-    booking.cancelled_at = now if status == BookingStatus.CANCELLED else booking.cancelled_at
-    booking.cancelled_by = by if status == BookingStatus.CANCELLED else booking.cancelled_by
+    booking.cancelled_at = now
+    booking.cancelled_by = by
     booking.cancellation_reason = reason
     booking.save(
         update_fields=["status", "pending", "cancelled_at", "cancelled_by", "cancellation_reason"]
@@ -154,24 +114,17 @@ def _reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
-def _booking_insert(booking: Booking) -> None:
-    """Insert with a fresh reference; a collision (about one in a trillion) draws another.
-
-    The other unique key that can refuse the row is one pending booking per customer and
-    showtime: the same customer's second request racing this one. That one is worth a retry.
-    """
-    for _ in range(3):
-        booking.reference = _reference()
-        try:
-            with transaction.atomic():
-                booking.save()
-            return
-        except IntegrityError as exc:
-            if not Booking.objects.filter(reference=booking.reference).exists():
-                raise ResourceBusy(
-                    "Another booking of yours for this showtime is in progress."
-                ) from exc
-    raise ResourceBusy()
+def _integrity_error_explained(exc: IntegrityError, seat_ids: list[int]) -> Exception:
+    """The unique keys that can refuse a booking's rows, as the domain errors they mean."""
+    text = str(exc)
+    if "seat_claim_one_per_showtime" in text:
+        # Only a writer that skipped the seat locks (a shell, raw SQL) can get here.
+        return SeatsUnavailable(details={"seats": seat_ids})
+    if "booking_one_pending_per_showtime" in text:
+        return ResourceBusy("Another booking of yours for this showtime is in progress.")
+    if "reference" in text:
+        return ResourceBusy("Please try again.")  # a reference collision: about 1 in 10^12
+    return exc
 
 
 def booking_create(
@@ -179,10 +132,12 @@ def booking_create(
 ) -> Booking:
     """Hold seats for `BOOKING_HOLD_SECONDS`; returns the priced PENDING booking.
 
+    Returns the booking with its showtime (movie, hall, cinema) and tickets (seats) loaded.
     One short transaction: share-lock the showtime, release the customer's previous hold for it,
-    lock the seats in primary-key order, re-check their claims under the lock (expired holds are
-    deleted, live ones refused), then write the booking, its tickets and the claims.
-    Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid and ValidationError (400).
+    lock the seats and their claims in primary-key order, re-check the claims under the lock
+    (expired holds are deleted, live ones refused), then write the booking, its tickets and the
+    claims. Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid and
+    ValidationError (400), ResourceBusy (409, retry).
     """
     prices = price_list()
     _seat_requests_check(seats, set(prices.multipliers))
@@ -190,77 +145,71 @@ def booking_create(
         raise PromotionInvalid(f"Unknown promo code {promo_code!r}.")
     seat_ids = sorted(request.seat_id for request in seats)
     now = timezone.now()
-    with transaction.atomic():
-        showtime = _showtime_lock_shared(showtime_id)
-        _showtime_bookable_check(showtime, now)
-        _pending_release(user, showtime, now)
-        locked = _seats_lock(seat_ids)
-        foreign = [
-            seat_id
-            for seat_id in seat_ids
-            if seat_id not in locked or locked[seat_id].hall_id != showtime.hall_id
-        ]
-        if foreign:
-            raise ValidationError(
-                {
-                    "seats": [
-                        f"Seat {seat_id} is not in this showtime's hall." for seat_id in foreign
-                    ]
-                }
-            )
-        claims = _claims_lock(showtime.pk, seat_ids)
-        taken = [locked[seat_id] for seat_id, claim in claims.items() if _is_live(claim, now)]
-        if taken:
-            raise SeatsUnavailable(
-                f"{'Seat' if len(taken) == 1 else 'Seats'} {_labels(taken)} "
-                f"{'is' if len(taken) == 1 else 'are'} already taken.",
-                details={"seats": sorted(seat.pk for seat in taken)},
-            )
-        SeatClaim.objects.filter(
-            pk__in=[claim.pk for claim in claims.values()]
-        ).delete()  # expired holds
-
-        tickets = [
-            Ticket(
-                showtime=showtime,
-                seat=locked[request.seat_id],
-                ticket_type=request.ticket_type,
-                price=prices.ticket_price(
-                    showtime.base_price, request.ticket_type, locked[request.seat_id].seat_type
-                ),
-            )
-            for request in sorted(seats, key=lambda r: r.seat_id)
-        ]
-        amounts = totals([ticket.price for ticket in tickets])
-        booking = Booking(
-            user=user,
-            showtime=showtime,
-            expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
-            subtotal=amounts.subtotal,
-            discount=amounts.discount,
-            fees=amounts.fees,
-            tax=amounts.tax,
-            total=amounts.total,
-            currency=settings.CURRENCY,
-        )
-        _booking_insert(booking)
-        for ticket in tickets:
-            ticket.booking = booking
-        Ticket.objects.bulk_create(tickets)
-        try:
-            with transaction.atomic():
-                SeatClaim.objects.bulk_create(
-                    SeatClaim(
-                        showtime=showtime,
-                        seat_id=seat_id,
-                        booking=booking,
-                        expires_at=booking.expires_at,
-                    )
-                    for seat_id in seat_ids
+    try:
+        with transaction.atomic():
+            showtime = locks.showtime_lock_shared(showtime_id)
+            if showtime is None:
+                raise ValidationError({"showtime": ["No such showtime."]})
+            _showtime_bookable_check(showtime, now)
+            _pending_release(user, showtime, now)
+            locked = locks.seats_lock(showtime.pk, seat_ids)
+            foreign = [
+                pk for pk in seat_ids if pk not in locked or locked[pk].hall_id != showtime.hall_id
+            ]
+            if foreign:
+                raise ValidationError(
+                    {"seats": [f"Seat {pk} is not in this showtime's hall." for pk in foreign]}
                 )
-        except IntegrityError as exc:
-            # Only a writer that skipped the seat locks (a shell, raw SQL) can get here.
-            raise SeatsUnavailable(details={"seats": seat_ids}) from exc
+            taken = [seat for seat in locked.values() if _is_live(seat, now)]
+            if taken:
+                raise SeatsUnavailable(
+                    f"{'Seat' if len(taken) == 1 else 'Seats'} {_labels(taken)} "
+                    f"{'is' if len(taken) == 1 else 'are'} already taken.",
+                    details={"seats": sorted(seat.pk for seat in taken)},
+                )
+            expired = [seat.claim_id for seat in locked.values() if seat.claim_id is not None]
+            if expired:
+                SeatClaim.objects.filter(pk__in=expired).delete()
+
+            tickets = [
+                Ticket(
+                    showtime=showtime,
+                    seat=locked[request.seat_id],
+                    ticket_type=request.ticket_type,
+                    price=prices.ticket_price(
+                        showtime.base_price, request.ticket_type, locked[request.seat_id].seat_type
+                    ),
+                )
+                for request in sorted(seats, key=lambda r: r.seat_id)
+            ]
+            amounts = totals([ticket.price for ticket in tickets])
+            booking = Booking.objects.create(
+                reference=_reference(),
+                user=user,
+                showtime=showtime,
+                expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
+                subtotal=amounts.subtotal,
+                discount=amounts.discount,
+                fees=amounts.fees,
+                tax=amounts.tax,
+                total=amounts.total,
+                currency=settings.CURRENCY,
+            )
+            for ticket in tickets:
+                ticket.booking = booking
+            Ticket.objects.bulk_create(tickets)
+            SeatClaim.objects.bulk_create(
+                SeatClaim(
+                    showtime=showtime, seat_id=pk, booking=booking, expires_at=booking.expires_at
+                )
+                for pk in seat_ids
+            )
+    except IntegrityError as exc:
+        raise _integrity_error_explained(exc, seat_ids) from exc
+    if tickets[0].pk is None:  # MySQL (unlike MariaDB) does not return the ids of a bulk insert
+        tickets = list(booking.tickets.select_related("seat"))
+    # Hand back what the caller renders, loaded: the tickets (as `prefetch_related` would).
+    booking._prefetched_objects_cache = {"tickets": tickets}
     return booking
 
 
@@ -276,7 +225,7 @@ def booking_confirm(*, booking_id: int) -> Booking:
     """
     now = timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        booking = locks.booking_lock(booking_id)
         if booking.status == BookingStatus.CONFIRMED:
             return booking
         if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
@@ -285,27 +234,26 @@ def booking_confirm(*, booking_id: int) -> Booking:
         if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= now:
             raise BookingNotPayable("This showtime has been cancelled or has started.")
         tickets = list(booking.tickets.all())
-        seat_ids = sorted(ticket.seat_id for ticket in tickets)
-        locked = _seats_lock(seat_ids)
-        claims = _claims_lock(booking.showtime_id, seat_ids)
+        locked = locks.seats_lock(booking.showtime_id, sorted(ticket.seat_id for ticket in tickets))
         lost = [
-            locked[seat_id]
-            for seat_id, claim in claims.items()
-            if claim.booking_id != booking.pk and _is_live(claim, now)
+            seat
+            for seat in locked.values()
+            if seat.claim_booking_id != booking.pk and _is_live(seat, now)
         ]
         if lost:
             raise HoldExpired(
                 f"The hold expired and {_labels(lost)} {'has' if len(lost) == 1 else 'have'} been taken since.",
                 details={"seats": sorted(seat.pk for seat in lost)},
             )
-        SeatClaim.objects.filter(
-            pk__in=[c.pk for c in claims.values() if c.booking_id != booking.pk]
-        ).delete()
+        # Sell what this booking still holds; claim again what it lost to expiry (still free).
         SeatClaim.objects.filter(booking=booking).update(expires_at=None)
+        reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
+        SeatClaim.objects.filter(
+            pk__in=[seat.claim_id for seat in reclaim if seat.claim_id]
+        ).delete()
         SeatClaim.objects.bulk_create(
-            SeatClaim(showtime_id=booking.showtime_id, seat_id=seat_id, booking=booking)
-            for seat_id in seat_ids
-            if seat_id not in claims or claims[seat_id].booking_id != booking.pk
+            SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking)
+            for seat in reclaim
         )
         for ticket in tickets:
             ticket.code = secrets.token_urlsafe(16)
@@ -337,25 +285,17 @@ def booking_cancel(*, booking_id: int, by: User, reason: str = "") -> Booking:
     """
     now = timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("showtime").get(pk=booking_id)
+        booking = locks.booking_lock(booking_id)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise BookingNotCancellable()
         if not by.is_staff:
             _cancellable_by_customer_check(booking, now)
         was_confirmed = booking.status == BookingStatus.CONFIRMED
         booking.claims.all().delete()
-        _booking_close(
-            booking,
-            BookingStatus.CANCELLED,
-            now,
-            by=by,
-            reason=reason
-            or (
-                "Cancelled by the customer."
-                if by.pk == booking.user_id
-                else "Cancelled by the cinema."
-            ),
-        )
+        if not reason:
+            by_customer = by.pk == booking.user_id
+            reason = "Cancelled by the customer." if by_customer else "Cancelled by the cinema."
+        _booking_cancel(booking, now, by=by, reason=reason)
         if was_confirmed:
             _email(booking, "booking/email/cancelled")
     return booking
@@ -383,7 +323,7 @@ def showtime_cancel(*, showtime_id: int, by: User, reason: str = "") -> Showtime
         SeatClaim.objects.filter(showtime=showtime).delete()
         for booking in bookings:
             was_confirmed = booking.status == BookingStatus.CONFIRMED
-            _booking_close(booking, BookingStatus.CANCELLED, now, by=by, reason=reason)
+            _booking_cancel(booking, now, by=by, reason=reason)
             if was_confirmed:
                 _email(booking, "booking/email/showtime_cancelled")
     return showtime
@@ -423,19 +363,31 @@ def bookings_expire(*, batch_size: int = 500) -> int:
 
     Not needed for correctness (an expired hold is already free to everyone); it keeps the tables
     tidy. Safe on several hosts at once: rows another run (or a payment) has locked are skipped.
+    Locks each batch's showtimes (shared) before its bookings, as every service does.
     """
     expired = 0
     while True:
         now = timezone.now()
         with transaction.atomic():
+            candidates = list(
+                Booking.objects.filter(status=BookingStatus.PENDING, expires_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", "showtime_id")[:batch_size]
+            )
+            if not candidates:
+                return expired
+            locks.showtimes_lock_shared(sorted({showtime_id for _, showtime_id in candidates}))
             ids = list(
                 Booking.objects.select_for_update(skip_locked=True)
-                .filter(status=BookingStatus.PENDING, expires_at__lte=now)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:batch_size]
+                .filter(
+                    pk__in=[pk for pk, _ in candidates],
+                    status=BookingStatus.PENDING,
+                    expires_at__lte=now,
+                )
+                .values_list("pk", flat=True)
             )
             if not ids:
-                return expired
+                return expired  # all of them held by someone else (another run, a payment)
             SeatClaim.objects.filter(booking_id__in=ids, expires_at__lte=now).delete()
             expired += Booking.objects.filter(pk__in=ids).update(
                 status=BookingStatus.EXPIRED, pending=None, cancellation_reason="The hold expired."

@@ -35,6 +35,8 @@ class Hall(models.Model):
     name = models.CharField(max_length=60)
     layout = models.JSONField()
     capacity = models.PositiveIntegerField(default=0)
+    # Bumped whenever the seats are generated again: caches of a hall's seats key on it.
+    seats_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["cinema_id", "name"]
@@ -63,6 +65,8 @@ class Seat(models.Model):
 
     class Meta:
         ordering = ["hall_id", "y", "x"]
+        # Seat maps read a hall's seats in drawing order.
+        indexes = [models.Index(fields=["hall", "y", "x"])]
         constraints = [
             models.UniqueConstraint(fields=["hall", "row", "number"], name="seat_unique_per_hall"),
             models.CheckConstraint(

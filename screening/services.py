@@ -57,6 +57,7 @@ def _seats_generate(hall: Hall, rows: list[Row]) -> None:
     hall.layout = layout_as_json(rows)
     specs = layout_seats(rows)
     hall.capacity = len(specs)
+    hall.seats_version += 1
     Seat.objects.bulk_create(
         Seat(hall=hall, row=s.row, number=s.number, seat_type=s.seat_type, x=s.x, y=s.y)
         for s in specs
@@ -83,7 +84,7 @@ def hall_create(*, cinema: Cinema, name: str, layout: dict) -> Hall:
         )
         _hall_save(hall)
         _seats_generate(hall, rows)
-        hall.save(update_fields=["capacity"])
+        hall.save(update_fields=["capacity", "seats_version"])
     return hall
 
 
@@ -108,7 +109,7 @@ def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = No
                 raise HallHasBookings()
             hall.seats.all().delete()
             _seats_generate(hall, rows)
-            hall.save(update_fields=["layout", "capacity"])
+            hall.save(update_fields=["layout", "capacity", "seats_version"])
     return hall
 
 

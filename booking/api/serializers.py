@@ -1,10 +1,10 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Movie
-from screening.models import Cinema, Hall, Showtime
+from screening.models import SeatType, ShowtimeFormat, ShowtimeStatus
 
-from ..models import Booking, BookingStatus, Ticket, TicketType, TicketTypeCode
+from ..models import BookingStatus, Ticket, TicketType, TicketTypeCode
 
 
 class TicketTypeSerializer(serializers.ModelSerializer):
@@ -32,102 +32,138 @@ class BookingCreateInputSerializer(serializers.Serializer):
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
-class BookingTicketSerializer(serializers.ModelSerializer):
+# A booking is rendered on every booking request. Its nested parts (the showtime, the tickets)
+# are built by the plain functions below, which format values with DRF's own fields; nested
+# serializers would be instantiated - their fields deep-copied - on every render. The serializer
+# classes beside them document those shapes in the schema (a test keeps the two in step).
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class BookingTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     seat = serializers.IntegerField(source="seat_id")
     row = serializers.CharField(source="seat.row")
     number = serializers.IntegerField(source="seat.number")
-    seat_type = serializers.CharField(source="seat.seat_type")
+    seat_type = serializers.ChoiceField(source="seat.seat_type", choices=SeatType.choices)
+    ticket_type = serializers.ChoiceField(choices=TicketTypeCode.choices)
+    price = serializers.DecimalField(**MONEY)
     code = serializers.CharField(allow_null=True, help_text="Set once the booking is confirmed.")
-
-    class Meta:
-        model = Ticket
-        fields = [
-            "id",
-            "seat",
-            "row",
-            "number",
-            "seat_type",
-            "ticket_type",
-            "price",
-            "code",
-            "checked_in_at",
-        ]
-        read_only_fields = fields
+    checked_in_at = serializers.DateTimeField(allow_null=True)
 
 
-class _MovieBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Movie
-        fields = ["id", "title", "rating", "poster_url"]
-        read_only_fields = fields
+class _MovieBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    rating = serializers.CharField()
+    poster_url = serializers.CharField()
 
 
-class _HallBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Hall
-        fields = ["id", "name"]
-        read_only_fields = fields
+class _HallBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
 
 
-class _CinemaBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Cinema
-        fields = ["id", "name", "city", "timezone"]
-        read_only_fields = fields
+class _CinemaBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    city = serializers.CharField()
+    timezone = serializers.CharField()
 
 
-class BookingShowtimeSerializer(serializers.ModelSerializer):
+class BookingShowtimeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     movie = _MovieBriefSerializer()
     hall = _HallBriefSerializer()
     cinema = _CinemaBriefSerializer(source="hall.cinema")
-
-    class Meta:
-        model = Showtime
-        fields = [
-            "id",
-            "movie",
-            "hall",
-            "cinema",
-            "starts_at",
-            "ends_at",
-            "format",
-            "language",
-            "status",
-        ]
-        read_only_fields = fields
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    format = serializers.ChoiceField(choices=ShowtimeFormat.choices)
+    language = serializers.CharField()
+    status = serializers.ChoiceField(choices=ShowtimeStatus.choices)
 
 
-class BookingSerializer(serializers.ModelSerializer):
+_datetime = serializers.DateTimeField()
+_money = serializers.DecimalField(**MONEY)
+
+
+def _datetime_or_none(value):
+    return None if value is None else _datetime.to_representation(value)
+
+
+def showtime_brief(showtime) -> dict:
+    """What a booking or a ticket shows of its showtime (`BookingShowtimeSerializer`)."""
+    movie, hall = showtime.movie, showtime.hall
+    cinema = hall.cinema
+    return {
+        "id": showtime.id,
+        "movie": {
+            "id": movie.id,
+            "title": movie.title,
+            "rating": movie.rating,
+            "poster_url": movie.poster_url,
+        },
+        "hall": {"id": hall.id, "name": hall.name},
+        "cinema": {
+            "id": cinema.id,
+            "name": cinema.name,
+            "city": cinema.city,
+            "timezone": cinema.timezone,
+        },
+        "starts_at": _datetime.to_representation(showtime.starts_at),
+        "ends_at": _datetime.to_representation(showtime.ends_at),
+        "format": showtime.format,
+        "language": showtime.language,
+        "status": showtime.status,
+    }
+
+
+def ticket_representation(ticket) -> dict:
+    """A booking's ticket (`BookingTicketSerializer`)."""
+    seat = ticket.seat
+    return {
+        "id": ticket.id,
+        "seat": ticket.seat_id,
+        "row": seat.row,
+        "number": seat.number,
+        "seat_type": seat.seat_type,
+        "ticket_type": ticket.ticket_type,
+        "price": _money.to_representation(ticket.price),
+        "code": ticket.code,
+        "checked_in_at": _datetime_or_none(ticket.checked_in_at),
+    }
+
+
+class BookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
     status = serializers.ChoiceField(
         source="effective_status",
         choices=BookingStatus.choices,
         help_text="A pending booking whose hold has run out is EXPIRED.",
     )
-    showtime = BookingShowtimeSerializer()
-    tickets = BookingTicketSerializer(many=True)
+    user = serializers.IntegerField(source="user_id")
+    showtime = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField(help_text="End of the seat hold while PENDING.")
+    tickets = serializers.SerializerMethodField()
+    subtotal = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY)
+    fees = serializers.DecimalField(**MONEY)
+    tax = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancellation_reason = serializers.CharField()
 
-    class Meta:
-        model = Booking
-        fields = [
-            "id",
-            "reference",
-            "status",
-            "user",
-            "showtime",
-            "expires_at",
-            "tickets",
-            "subtotal",
-            "discount",
-            "fees",
-            "tax",
-            "total",
-            "currency",
-            "created_at",
-            "confirmed_at",
-            "cancelled_at",
-            "cancellation_reason",
-        ]
-        read_only_fields = fields
+    @extend_schema_field(BookingShowtimeSerializer)
+    def get_showtime(self, booking) -> dict:
+        return showtime_brief(booking.showtime)
+
+    @extend_schema_field(BookingTicketSerializer(many=True))
+    def get_tickets(self, booking) -> list[dict]:
+        return [ticket_representation(ticket) for ticket in booking.tickets.all()]
 
 
 class SeatMapSeatSerializer(serializers.Serializer):

@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -20,7 +21,7 @@ from ..selectors import (
     booking_queryset,
     booking_status_q,
     bookings_visible_to,
-    seat_map_for_showtime,
+    seat_map_json,
 )
 from . import serializers as s
 
@@ -53,7 +54,7 @@ class SeatMapView(APIView):
         summary="Every seat of a showtime with its status and price (not paginated)",
     )
     def get(self, request, pk: int):
-        return Response(seat_map_for_showtime(pk))
+        return HttpResponse(seat_map_json(pk), content_type="application/json")
 
 
 @extend_schema(tags=["showtimes"])
@@ -171,9 +172,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 ],
                 promo_code=data.get("promo_code") or None,
             )
-            return status.HTTP_201_CREATED, s.BookingSerializer(
-                booking_queryset().get(pk=booking.pk)
-            ).data
+            # The service hands the booking back with everything rendered here already loaded.
+            return status.HTTP_201_CREATED, s.BookingSerializer(booking).data
 
         status_code, body, replayed = idempotent(
             user=request.user, scope="booking_create", key=key, payload=request.data, action=book

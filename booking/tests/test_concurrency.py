@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from booking import services
-from booking.exceptions import HoldExpired, SeatsUnavailable
+from booking.exceptions import BookingNotPayable, HoldExpired, SeatsUnavailable
 from booking.models import Booking, BookingStatus, SeatClaim
 from conftest import client_for
 from core.testing import run_concurrently, slowed
+from screening.models import ShowtimeStatus
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,7 +75,7 @@ def test_overlapping_seat_sets_never_deadlock():
             BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": pk} for pk in pair]}
         )
 
-    with slowed("booking.services._seats_lock", 0.02):
+    with slowed("booking.locks.seats_lock", 0.02):
         responses = run_concurrently(book, rings * 3)
 
     assert codes(responses) == {201: rings, (409, "seats_unavailable"): 2 * rings}
@@ -192,3 +193,63 @@ def test_no_booking_survives_a_showtime_cancellation():
         showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED]
     ).exists()
     assert not SeatClaim.objects.filter(showtime=showtime).exists()
+
+
+def test_cancelling_bookings_while_the_showtime_is_cancelled_never_deadlocks():
+    """Both take locks in one order (showtime, then bookings), so they cannot wait in a circle."""
+    showtime = ShowtimeFactory(hall=HallFactory(layout=layout_of(1, 10)))
+    seats = list(showtime.hall.seats.order_by("pk").values_list("pk", flat=True))
+    customers = [UserFactory() for _ in range(8)]
+    bookings = [
+        services.booking_confirm(
+            booking_id=services.booking_create(
+                user=customer, showtime_id=showtime.pk, seats=[services.SeatRequest(seats[i])]
+            ).pk
+        )
+        for i, customer in enumerate(customers)
+    ]
+    staff = UserFactory(staff=True)
+
+    def act(i):
+        if i == len(customers):
+            return client_for(staff).post(f"/api/v1/showtimes/{showtime.pk}/cancel/")
+        return client_for(customers[i]).post(f"{BOOKINGS}{bookings[i].pk}/cancel/")
+
+    with slowed("booking.services._cancellable_by_customer_check", 0.02):
+        responses = run_concurrently(act, len(customers) + 1)
+
+    outcome = codes(responses)
+    assert set(outcome) <= {200, (409, "booking_not_cancellable")}, outcome
+    assert not Booking.objects.exclude(status=BookingStatus.CANCELLED).exists()
+    assert not SeatClaim.objects.exists()
+
+
+def test_confirming_bookings_while_the_showtime_is_cancelled_never_deadlocks():
+    showtime = ShowtimeFactory(hall=HallFactory(layout=layout_of(1, 10)))
+    seats = list(showtime.hall.seats.order_by("pk").values_list("pk", flat=True))
+    holds = [
+        services.booking_create(
+            user=UserFactory(), showtime_id=showtime.pk, seats=[services.SeatRequest(seats[i])]
+        )
+        for i in range(8)
+    ]
+    staff = UserFactory(staff=True)
+
+    def act(i):
+        try:
+            if i == len(holds):
+                return services.showtime_cancel(showtime_id=showtime.pk, by=staff).status
+            return services.booking_confirm(booking_id=holds[i].pk).status
+        except BookingNotPayable as exc:
+            return exc.code
+
+    with slowed("booking.locks.seats_lock", 0.02):
+        results = run_concurrently(act, len(holds) + 1)
+
+    assert set(results) <= {
+        BookingStatus.CONFIRMED,
+        ShowtimeStatus.CANCELLED,
+        "booking_not_payable",
+    }, results
+    assert not Booking.objects.exclude(status=BookingStatus.CANCELLED).exists()
+    assert not SeatClaim.objects.exists()

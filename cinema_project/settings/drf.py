@@ -6,6 +6,13 @@ from corsheaders.defaults import default_headers
 
 from .environment import env
 
+
+def throttle_rate(name: str, default: str) -> str | None:
+    """`100/min`, `5/s`, ...; `none` switches the throttle off."""
+    value = env(name, default=default)
+    return None if value.strip().lower() in ("", "none", "off") else value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -23,9 +30,9 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env("THROTTLE_ANON", default="100/min"),
-        "user": env("THROTTLE_USER", default="1000/min"),
-        "auth": env("THROTTLE_AUTH", default="10/min"),
+        "anon": throttle_rate("THROTTLE_ANON", "100/min"),
+        "user": throttle_rate("THROTTLE_USER", "1000/min"),
+        "auth": throttle_rate("THROTTLE_AUTH", "10/min"),
     },
     # Client addresses for throttling: 0 trusts only REMOTE_ADDR; behind N proxies that append
     # to X-Forwarded-For, set NUM_PROXIES=N.
