@@ -91,3 +91,8 @@ def staff_api(staff) -> APIClient:
 @pytest.fixture
 def admin_api(admin) -> APIClient:
     return client_for(admin)
+
+
+@pytest.fixture(autouse=True)
+def _webhook_secret(settings):
+    settings.PAYMENT_WEBHOOK_SECRET = "whsec_test"  # noqa: S105 (a test value)

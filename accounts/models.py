@@ -35,6 +35,7 @@ STAFF_ADMIN_PERMISSIONS: frozenset[str] = frozenset().union(
     _perms("booking", "ticket", "view", "change"),
     _perms("booking", "tickettype", "view"),
     _perms("booking", "seatsurcharge", "view"),
+    _perms("payments", "payment", "view"),
 )
 
 phone_validator = RegexValidator(

@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -77,9 +78,16 @@ class Load:
         self.last_end = max(self.last_end, other.last_end)
 
 
-def request(port: int, method: str, path: str, body=None, token: str | None = None):
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body=None,
+    token: str | None = None,
+    headers: dict | None = None,
+):
     """One HTTP request on its own connection (gunicorn's sync workers close each one)."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -94,12 +102,31 @@ def request(port: int, method: str, path: str, body=None, token: str | None = No
     return response.status, payload, elapsed
 
 
+def _run_threads(target, count: int) -> None:
+    """Run `target(i)` in `count` threads; re-raise the first error any of them hit."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as exc:  # handed to the main thread below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
 def _hammer(port: int, path: str, threads: int, seconds: float) -> Load:
     """In a client process: `threads` threads requesting `path` for `seconds`."""
     load, lock = Load(first_start=time.time()), threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def worker():
+    def worker(_index: int):
         mine = Load()
         while time.perf_counter() < deadline:
             status, _, elapsed = request(port, "GET", path)
@@ -108,11 +135,7 @@ def _hammer(port: int, path: str, threads: int, seconds: float) -> Load:
         with lock:
             load.merge(mine)
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    _run_threads(worker, threads)
     load.last_end = time.time()
     return load
 
@@ -129,78 +152,125 @@ def hammer(port: int, path: str, *, clients: int, processes: int, seconds: float
     return total
 
 
+# The ids of available seats in a seat map, read without a JSON parser: the clients share the
+# machine with the server, and parsing 500 seats after every conflict would cost a tenth of it.
+# (Checked against the JSON in `seat_map_free`.)
+AVAILABLE_SEAT = re.compile(rb'\{"id":(\d+),"row":[^}]*\},"status":"available"')
+
+
+def seat_map_free(payload: bytes) -> list[int]:
+    """The same ids, the slow and obvious way."""
+    return [s["id"] for s in json.loads(payload)["seats"] if s["status"] == "available"]
+
+
+PAY_BODY = {
+    "card": {
+        "number": "4242424242424242",
+        "exp_month": 12,
+        "exp_year": 2035,
+        "cvc": "123",
+        "holder_name": "Bench",
+    }
+}
+
+
 def _book_until_sold_out(
-    port: int, showtime_id: int, tokens: list[str], seed: int
-) -> tuple[Load, int]:
-    """In a client process: threads that each book 1-4 random free seats until none are left.
+    port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool
+) -> tuple[Load, Load, int]:
+    """In a client process: threads that each book 1-4 random free seats (and with `pay`, pay for
+    them at once), until none are left. Returns the booking requests, the payment requests and
+    the holds made.
 
     Each client reads the seat map at the start and after every 409, as a browser showing the map
-    would. A customer's new hold would release their previous one, so every
-    successful booking moves the client on to a fresh account.
+    would. Every successful booking moves the client on to a fresh account (a customer's new hold
+    would release their previous one).
     """
-    load, lock = Load(first_start=time.time()), threading.Lock()
+    bookings, payments, lock = (
+        Load(first_start=time.time()),
+        Load(first_start=time.time()),
+        threading.Lock(),
+    )
     accounts = iter(tokens)
     holds = 0
 
     def worker(index: int):
         nonlocal holds
-        rng, mine, held = random.Random(seed * 1000 + index), Load(), 0
+        rng, booked, paid, held = random.Random(seed * 1000 + index), Load(), Load(), 0
+        checked = False
         with lock:
             token = next(accounts, None)
         free: list[int] = []
         while token is not None:
             if not free:
                 status, payload, _ = request(port, "GET", f"/api/v1/showtimes/{showtime_id}/seats/")
-                free = [s["id"] for s in json.loads(payload)["seats"] if s["status"] == "available"]
+                if status != 200:
+                    raise RuntimeError(f"seat map of showtime {showtime_id} answered {status}")
+                free = [int(seat_id) for seat_id in AVAILABLE_SEAT.findall(payload)]
+                if not checked:
+                    assert free == seat_map_free(payload), "the seat map reader is wrong"
+                    checked = True
                 if not free:
                     break
             wanted = rng.sample(free, min(len(free), rng.randint(1, 4)))
             body = {"showtime": showtime_id, "seats": [{"seat": seat} for seat in wanted]}
             status, payload, elapsed = request(port, "POST", "/api/v1/bookings/", body, token)
-            mine.statuses[status] += 1
-            mine.latencies.append(elapsed)
-            if status == 201:
+            booked.statuses[status] += 1
+            booked.latencies.append(elapsed)
+            if status == 201 and pay:
+                held += 1
+                free = [seat for seat in free if seat not in wanted]
+                booking_id = json.loads(payload)["id"]
+                status, _, elapsed = request(
+                    port,
+                    "POST",
+                    f"/api/v1/bookings/{booking_id}/pay/",
+                    PAY_BODY,
+                    token,
+                    headers={"Idempotency-Key": f"bench-{booking_id}"},
+                )
+                paid.statuses[status] += 1
+                paid.latencies.append(elapsed)
+                with lock:
+                    token = next(accounts, None)
+            elif status == 201:
                 held += 1
                 free = [seat for seat in free if seat not in wanted]
                 with lock:
                     token = next(accounts, None)
             else:
                 free = []  # someone was faster: look at the seat map again, as a browser would
-
         with lock:
-            load.merge(mine)
+            bookings.merge(booked)
+            payments.merge(paid)
             holds += held
 
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS_PER_PROCESS)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    load.last_end = time.time()
-    return load, holds
+    _run_threads(worker, CLIENTS_PER_PROCESS)
+    bookings.last_end = payments.last_end = time.time()
+    return bookings, payments, holds
 
 
 CLIENTS_PER_PROCESS = 4
 
 
 def book_until_sold_out(
-    port: int, showtime_id: int, tokens: list[str], clients: int
-) -> tuple[Load, int]:
+    port: int, showtime_id: int, tokens: list[str], clients: int, *, pay: bool
+) -> tuple[Load, Load, int]:
     processes = max(1, clients // CLIENTS_PER_PROCESS)
     share = len(tokens) // processes
-    total, holds = Load(), 0
+    bookings, payments, holds = Load(), Load(), 0
     with ProcessPoolExecutor(processes) as executor:
         futures = [
             executor.submit(
-                _book_until_sold_out, port, showtime_id, tokens[i * share : (i + 1) * share], i
+                _book_until_sold_out, port, showtime_id, tokens[i * share : (i + 1) * share], i, pay
             )
             for i in range(processes)
         ]
         for future in futures:
-            load, held = future.result()
-            total.merge(load)
+            booked, paid, held = future.result()
+            bookings.merge(booked)
+            payments.merge(paid)
             holds += held
-    return total, holds
+    return bookings, payments, holds
 
 
 # CPU accounting: where each phase's time goes, from /proc (Linux).
@@ -285,8 +355,9 @@ def database_recreate(database_url: str) -> None:
     connection.close()
 
 
-def data_create(seats: int, customers: int) -> tuple[int, list[str], int]:
-    """Migrate, then a hall of `seats` seats (25 per row), a showtime and customer tokens."""
+def data_create(seats: int, showtimes: int, customers: int) -> tuple[list[int], list[str], int]:
+    """Migrate, then a hall of `seats` seats (25 per row), `showtimes` showtimes in it (a day
+    apart), and customers' tokens."""
     import django
 
     django.setup()
@@ -297,7 +368,7 @@ def data_create(seats: int, customers: int) -> tuple[int, list[str], int]:
     from django.utils import timezone
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from accounts import services as accounts_services
+    from accounts.models import AccountState, User
     from catalog import services as catalog_services
     from screening import services as screening_services
 
@@ -318,40 +389,53 @@ def data_create(seats: int, customers: int) -> tuple[int, list[str], int]:
     movie = catalog_services.movie_create(
         title="Benchmark", duration_minutes=120, release_date=timezone.now().date(), rating="PG"
     )
-    showtime = screening_services.showtime_schedule(
-        movie=movie,
-        hall=hall,
-        starts_at=timezone.now() + timedelta(days=1),
-        base_price=Decimal("12.00"),
-    )
-    tokens = []
-    for i in range(customers):
-        user = accounts_services.user_create(
-            email=f"bench{i}@example.com", password=secrets.token_urlsafe(16)
-        )
-        tokens.append(str(AccessToken.for_user(user)))
-    return showtime.pk, tokens, hall.capacity
+    showtime_ids = [
+        screening_services.showtime_schedule(
+            movie=movie,
+            hall=hall,
+            starts_at=timezone.now() + timedelta(days=day),
+            base_price=Decimal("12.00"),
+        ).pk
+        for day in range(1, showtimes + 1)
+    ]
+    # Customers need only a token here: no password to hash.
+    users = [
+        User(email=f"bench{i}@example.com", state=AccountState.ACTIVE) for i in range(customers)
+    ]
+    for user in users:
+        user.set_unusable_password()
+    User.objects.bulk_create(users)
+    tokens = [
+        str(AccessToken.for_user(user)) for user in User.objects.filter(email__startswith="bench")
+    ]
+    return showtime_ids, tokens, hall.capacity
 
 
-def double_sales() -> dict[str, int]:
+def sales_check(showtime_id: int) -> dict[str, int]:
+    """SQL over one showtime: seats ticketed or claimed twice (must be 0), seats claimed, sold."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT seat_id FROM booking_ticket t "
+            "SELECT COUNT(*) FROM (SELECT t.seat_id FROM booking_ticket t "
             "JOIN booking_booking b ON b.id = t.booking_id "
-            "WHERE b.status IN ('PENDING', 'CONFIRMED') GROUP BY b.showtime_id, t.seat_id "
-            "HAVING COUNT(*) > 1) twice"
+            "WHERE b.showtime_id = %s AND b.status IN ('PENDING', 'CONFIRMED') "
+            "GROUP BY t.seat_id HAVING COUNT(*) > 1) twice",
+            [showtime_id],
         )
         (tickets_twice,) = cursor.fetchone()
         cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT seat_id FROM booking_seatclaim "
-            "GROUP BY showtime_id, seat_id HAVING COUNT(*) > 1) twice"
+            "SELECT COUNT(*) FROM (SELECT seat_id FROM booking_seatclaim WHERE showtime_id = %s "
+            "GROUP BY seat_id HAVING COUNT(*) > 1) twice",
+            [showtime_id],
         )
         (claims_twice,) = cursor.fetchone()
-        cursor.execute("SELECT COUNT(*) FROM booking_seatclaim")
-        (claimed,) = cursor.fetchone()
-    return {"tickets_twice": tickets_twice, "claims_twice": claims_twice, "claimed": claimed}
+        cursor.execute(
+            "SELECT COUNT(*), COUNT(*) - COUNT(expires_at) FROM booking_seatclaim WHERE showtime_id = %s",
+            [showtime_id],
+        )
+        claimed, sold = cursor.fetchone()
+    return {"twice": tickets_twice + claims_twice, "claimed": claimed, "sold": sold}
 
 
 def gunicorn_start(port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -393,6 +477,13 @@ def main() -> int:
         "--seconds", type=float, default=5.0, help="length of each fixed-time measurement"
     )
     parser.add_argument("--port", type=int, default=8199)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="sell-outs of holds only, each on its own showtime, measured together: one lasts "
+        "about as long as a deep breath, too short to measure alone",
+    )
     args = parser.parse_args()
 
     env = environment(args.database_url)
@@ -402,7 +493,28 @@ def main() -> int:
         flush=True,
     )
     database_recreate(args.database_url)
-    showtime_id, tokens, capacity = data_create(args.seats, customers=args.seats + args.clients)
+    per_run = args.seats + args.clients
+    runs = args.rounds + 1
+    showtimes, tokens, capacity = data_create(args.seats, runs, customers=runs * per_run)
+    holding, paying = showtimes[:-1], showtimes[-1]
+
+    def sell_out(round_: int, *, pay: bool) -> tuple[Load, Load, int]:
+        round_tokens = tokens[round_ * per_run : (round_ + 1) * per_run]
+        return book_until_sold_out(
+            args.port, showtimes[round_], round_tokens, args.clients, pay=pay
+        )
+
+    def sell_outs_holding() -> tuple[Load, int]:
+        total, held = Load(), 0
+        elapsed = 0.0
+        for round_ in range(args.rounds):
+            load, _, holds_made = sell_out(round_, pay=False)
+            elapsed += load.elapsed
+            total.statuses.update(load.statuses)
+            total.latencies.extend(load.latencies)
+            held += holds_made
+        total.first_start, total.last_end = 0.0, elapsed  # the rounds' own time, end to end
+        return total, held
 
     log = ROOT / "bench" / "results" / "gunicorn.log"
     log.parent.mkdir(exist_ok=True)
@@ -410,72 +522,111 @@ def main() -> int:
     try:
         processes = min(4, args.clients)
         meter = CpuMeter(server)
-        healthz, *healthz_cpu = meter.measure(
-            lambda: hammer(
+
+        def healthz_run() -> Load:
+            return hammer(
                 args.port,
                 "/healthz",
                 clients=args.clients,
                 processes=processes,
                 seconds=args.seconds,
             )
-        )
+
+        healthz, *healthz_cpu = meter.measure(healthz_run)
         seat_map, *seat_map_cpu = meter.measure(
             lambda: hammer(
                 args.port,
-                f"/api/v1/showtimes/{showtime_id}/seats/",
+                f"/api/v1/showtimes/{holding[0]}/seats/",
                 clients=args.clients,
                 processes=processes,
                 seconds=args.seconds,
             )
         )
-        (booking, holds), *booking_cpu = meter.measure(
-            lambda: book_until_sold_out(args.port, showtime_id, tokens, args.clients)
+        (booking, holds), *booking_cpu = meter.measure(sell_outs_holding)
+        (paid_booking, payment, paid_holds), *paying_cpu = meter.measure(
+            lambda: sell_out(args.rounds, pay=True)
         )
+        # The machine's pace drifts during a run: the baseline is measured at both ends.
+        healthz_end = healthz_run()
     finally:
         server.terminate()
         server.wait(10)
-    sales = double_sales()
+    held_checks = [sales_check(showtime) for showtime in holding]
+    paid_sales = sales_check(paying)
 
-    conflicts = booking.statuses.get(409, 0)
-    server_errors = healthz.server_errors + seat_map.server_errors + booking.server_errors
+    loads = [healthz, healthz_end, seat_map, booking, paid_booking, payment]
+    baseline = (healthz.rate + healthz_end.rate) / 2
+    server_errors = sum(load.server_errors for load in loads)
+    paid = payment.statuses.get(200, 0)
+
+    def line(name: str, load: Load, unit: str = "req/s") -> str:
+        return (
+            f"{name:<15} {load.rate:8.0f} {unit:<6} p50 {load.percentile(50):6.1f} ms   "
+            f"p99 {load.percentile(99):6.1f} ms"
+        )
+
+    def conflicts(load: Load) -> str:
+        n = load.statuses.get(409, 0)
+        return f"409 rate {n / max(load.count, 1):.1%} ({n} of {load.count})"
+
     print()
     print(
         f"gunicorn: {args.workers} workers; {args.clients} clients in {processes} processes; {os.cpu_count()} CPUs"
     )
+    print(line("/healthz", healthz) + "   (at the start)")
     print(
-        f"/healthz        {healthz.rate:8.0f} req/s   p50 {healthz.percentile(50):6.1f} ms   p99 {healthz.percentile(99):6.1f} ms"
+        line("/healthz", healthz_end) + f"   (at the end; baseline: the mean, {baseline:.0f} req/s)"
     )
     print(
-        f"seat map        {seat_map.rate:8.0f} req/s   p50 {seat_map.percentile(50):6.1f} ms   p99 {seat_map.percentile(99):6.1f} ms"
-        f"   = {seat_map.rate / healthz.rate:.3f} x /healthz (target >= 0.200)"
+        line("seat map", seat_map)
+        + f"   = {seat_map.rate / baseline:.3f} x /healthz (target >= 0.200)"
+    )
+    print()
+    print(
+        f"Sell-outs 1-{args.rounds}, holding seats ({capacity} seats each, {args.clients} clients):"
     )
     print(
-        f"booking         {booking.rate:8.0f} req/s   p50 {booking.percentile(50):6.1f} ms   p99 {booking.percentile(99):6.1f} ms"
-        f"   = {booking.rate / healthz.rate:.3f} x /healthz (target >= 0.100)"
+        line("  booking", booking)
+        + f"   = {booking.rate / baseline:.3f} x /healthz (target >= 0.100)"
     )
     print(
-        f"  holds         {holds / booking.elapsed:8.0f} /s      {holds} bookings for {capacity} seats in {booking.elapsed:.1f} s;"
-        f" 409 rate {conflicts / max(booking.count, 1):.1%} ({conflicts} of {booking.count})"
+        f"  holds         {holds / booking.elapsed:8.0f} /s      {holds} bookings in {booking.elapsed:.1f} s; {conflicts(booking)}"
     )
+    print()
+    print(f"Sell-out {runs}, holding and paying at once:")
+    print(line("  booking", paid_booking) + f"   = {paid_booking.rate / baseline:.3f} x /healthz")
+    print(
+        f"  holds         {paid_holds / paid_booking.elapsed:8.0f} /s      {paid_holds} bookings; {conflicts(paid_booking)}"
+    )
+    print(line("  payment", payment) + f"   ({dict(payment.statuses)})")
+    print(
+        f"  paid          {paid / payment.elapsed:8.0f} /s      {paid} paid bookings in {payment.elapsed:.1f} s"
+    )
+    print()
     print(f"5xx answers     {server_errors}")
     for name, load, (app, db, client) in [
         ("/healthz", healthz, healthz_cpu),
         ("seat map", seat_map, seat_map_cpu),
-        ("booking", booking, booking_cpu),
+        ("holding", booking, booking_cpu),
+        ("paying", paid_booking, paying_cpu),
     ]:
+        requests = load.count + (payment.count if load is paid_booking else 0)
         print(
-            f"cpu {name:<11} app {1000 * app / load.count:5.2f} ms/request   database {1000 * db / load.count:5.2f} ms/request"
-            f"   clients {1000 * client / load.count:5.2f} ms/request"
+            f"cpu {name:<11} app {1000 * app / requests:5.2f} ms/request   database "
+            f"{1000 * db / requests:5.2f} ms/request   clients {1000 * client / requests:5.2f} ms/request"
         )
+    twice = sum(check["twice"] for check in [*held_checks, paid_sales])
+    claimed = [check["claimed"] for check in [*held_checks, paid_sales]]
     print(
-        f"double sales    {sales['tickets_twice'] + sales['claims_twice']} (SQL: seats ticketed twice "
-        f"{sales['tickets_twice']}, claimed twice {sales['claims_twice']}); seats claimed {sales['claimed']} of {capacity}"
+        f"double sales    {twice} (SQL over all {runs} showtimes); seats claimed {claimed} of {capacity} "
+        f"each; sold (paid) in sell-out {runs}: {paid_sales['sold']}"
     )
     ok = (
         server_errors == 0
-        and sales["tickets_twice"] == 0
-        and sales["claims_twice"] == 0
-        and sales["claimed"] == capacity
+        and twice == 0
+        and all(count == capacity for count in claimed)
+        and paid_sales["sold"] == capacity
+        and paid == paid_holds
     )
     print("correctness     " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1

@@ -216,35 +216,46 @@ def booking_create(
 # Confirmation
 
 
+def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
+    """Whether a locked booking can be paid - and so confirmed - now; returns its seats, locked.
+
+    A hold that has expired can still be paid while none of its seats has been taken since.
+    Raises BookingNotPayable (a cancelled booking; a showtime cancelled or started) and
+    HoldExpired (410: its hold ran out and some of its seats are someone else's now).
+    """
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+        raise BookingNotPayable("This booking has been cancelled.")
+    showtime = Showtime.objects.get(pk=booking.showtime_id)
+    if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= now:
+        raise BookingNotPayable("This showtime has been cancelled or has started.")
+    seat_ids = sorted(booking.tickets.values_list("seat_id", flat=True))
+    locked = locks.seats_lock(booking.showtime_id, seat_ids)
+    lost = [
+        seat
+        for seat in locked.values()
+        if seat.claim_booking_id != booking.pk and _is_live(seat, now)
+    ]
+    if lost:
+        raise HoldExpired(
+            f"The hold expired and {_labels(lost)} {'has' if len(lost) == 1 else 'have'} been "
+            "taken since.",
+            details={"seats": sorted(seat.pk for seat in lost)},
+        )
+    return locked
+
+
 def booking_confirm(*, booking_id: int) -> Booking:
     """Turn a hold into sold tickets, each with an unguessable code. Idempotent.
 
-    A hold that has expired is confirmed only if its seats are still free (they are claimed again
-    under the seat locks); otherwise HoldExpired (410). Raises BookingNotPayable (409) for a
-    cancelled booking or a showtime that was cancelled or has started.
+    Called by payments once the money is in. Raises what `booking_payable_check` raises; seats
+    the hold lost to expiry (still free) are claimed again.
     """
     now = timezone.now()
     with transaction.atomic():
         booking = locks.booking_lock(booking_id)
         if booking.status == BookingStatus.CONFIRMED:
             return booking
-        if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
-            raise BookingNotPayable("This booking has been cancelled.")
-        showtime = Showtime.objects.get(pk=booking.showtime_id)
-        if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= now:
-            raise BookingNotPayable("This showtime has been cancelled or has started.")
-        tickets = list(booking.tickets.all())
-        locked = locks.seats_lock(booking.showtime_id, sorted(ticket.seat_id for ticket in tickets))
-        lost = [
-            seat
-            for seat in locked.values()
-            if seat.claim_booking_id != booking.pk and _is_live(seat, now)
-        ]
-        if lost:
-            raise HoldExpired(
-                f"The hold expired and {_labels(lost)} {'has' if len(lost) == 1 else 'have'} been taken since.",
-                details={"seats": sorted(seat.pk for seat in lost)},
-            )
+        locked = booking_payable_check(booking, now)
         # Sell what this booking still holds; claim again what it lost to expiry (still free).
         SeatClaim.objects.filter(booking=booking).update(expires_at=None)
         reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
@@ -255,6 +266,7 @@ def booking_confirm(*, booking_id: int) -> Booking:
             SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking)
             for seat in reclaim
         )
+        tickets = list(booking.tickets.all())
         for ticket in tickets:
             ticket.code = secrets.token_urlsafe(16)
         Ticket.objects.bulk_update(tickets, ["code"])

@@ -32,10 +32,10 @@ class BookingCreateInputSerializer(serializers.Serializer):
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
-# A booking is rendered on every booking request. Its nested parts (the showtime, the tickets)
-# are built by the plain functions below, which format values with DRF's own fields; nested
-# serializers would be instantiated - their fields deep-copied - on every render. The serializer
-# classes beside them document those shapes in the schema (a test keeps the two in step).
+# A booking is rendered on every booking request, so it is built by the plain functions below,
+# which format values with DRF's own fields: serializers would be instantiated - their fields
+# deep-copied - on every render. The serializer classes document those shapes in the schema, and
+# a test keeps the two equal.
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
@@ -164,6 +164,34 @@ class BookingSerializer(serializers.Serializer):
     @extend_schema_field(BookingTicketSerializer(many=True))
     def get_tickets(self, booking) -> list[dict]:
         return [ticket_representation(ticket) for ticket in booking.tickets.all()]
+
+    def to_representation(self, booking) -> dict:
+        """`booking_representation`: the fields above document it (a test keeps them equal)
+        and are never copied per request."""
+        return booking_representation(booking)
+
+
+def booking_representation(booking) -> dict:
+    """A booking as `BookingSerializer` documents it."""
+    return {
+        "id": booking.id,
+        "reference": booking.reference,
+        "status": booking.effective_status,
+        "user": booking.user_id,
+        "showtime": showtime_brief(booking.showtime),
+        "expires_at": _datetime.to_representation(booking.expires_at),
+        "tickets": [ticket_representation(ticket) for ticket in booking.tickets.all()],
+        "subtotal": _money.to_representation(booking.subtotal),
+        "discount": _money.to_representation(booking.discount),
+        "fees": _money.to_representation(booking.fees),
+        "tax": _money.to_representation(booking.tax),
+        "total": _money.to_representation(booking.total),
+        "currency": booking.currency,
+        "created_at": _datetime.to_representation(booking.created_at),
+        "confirmed_at": _datetime_or_none(booking.confirmed_at),
+        "cancelled_at": _datetime_or_none(booking.cancelled_at),
+        "cancellation_reason": booking.cancellation_reason,
+    }
 
 
 class SeatMapSeatSerializer(serializers.Serializer):

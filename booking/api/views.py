@@ -12,6 +12,7 @@ from core.filters import IdFilter
 from core.idempotency import HEADER, idempotent, key_from_header
 from core.openapi import error_response
 from core.permissions import IsStaff
+from payments import services as payments_services
 from screening.api.serializers import ShowtimeSerializer
 from screening.selectors import showtime_queryset
 
@@ -72,7 +73,7 @@ class ShowtimeCancelView(APIView):
     def post(self, request, pk: int):
         serializer = s.ShowtimeCancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        showtime = services.showtime_cancel(
+        showtime = payments_services.showtime_cancel_and_refund(
             showtime_id=pk, by=request.user, **serializer.validated_data
         )
         return Response(ShowtimeSerializer(showtime_queryset().get(pk=showtime.pk)).data)
@@ -192,7 +193,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        booking = services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
+        booking = payments_services.booking_cancel_and_refund(
+            booking_id=self.get_object().pk, by=request.user
+        )
         return Response(s.BookingSerializer(booking_queryset().get(pk=booking.pk)).data)
 
     @extend_schema(
@@ -203,5 +206,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="Cancel a booking (as POST .../cancel/, without a body in the answer)",
     )
     def destroy(self, request, pk=None):
-        services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
+        payments_services.booking_cancel_and_refund(
+            booking_id=self.get_object().pk, by=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

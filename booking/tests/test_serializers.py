@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 
 from booking.api.serializers import (
     BookingSerializer,
@@ -24,6 +25,6 @@ def test_showtime_brief_and_ticket_representation_match_their_schema_serializers
 
     assert showtime_brief(booking.showtime) == BookingShowtimeSerializer(booking.showtime).data
     assert ticket_representation(ticket) == BookingTicketSerializer(ticket).data
-    rendered = BookingSerializer(booking).data
-    assert set(rendered["showtime"]) == set(BookingShowtimeSerializer().fields)
-    assert set(rendered["tickets"][0]) == set(BookingTicketSerializer().fields)
+    # What the declared fields would render, field by field, is what the function renders.
+    documented = serializers.Serializer.to_representation(BookingSerializer(), booking)
+    assert BookingSerializer(booking).data == documented

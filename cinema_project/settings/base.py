@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "catalog",
     "screening",
     "booking",
+    "payments",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,78 @@
+"""What the app needs from a payment provider. A real provider's adapter implements this class;
+nothing outside `payments` knows which one is configured (`PAYMENT_GATEWAY`)."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..cards import CardDetails
+
+
+class GatewayError(Exception):
+    """The provider could not be reached or failed. Whether money moved is unknown: the payment
+    is left for reconciliation."""
+
+
+class InvalidSignature(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CardToken:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class Charge:
+    reference: str
+    succeeded: bool
+    amount: Decimal
+    decline_code: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    reference: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    data: dict
+
+
+class PaymentGateway(ABC):
+    name: str
+
+    @abstractmethod
+    def tokenize(self, card: CardDetails) -> CardToken:
+        """Exchange card details for a reusable token. Raises ValidationError for a bad card."""
+
+    @abstractmethod
+    def charge(
+        self, *, amount: Decimal, currency: str, token: str, idempotency_key: str, description: str
+    ) -> Charge:
+        """Charge a token. The same `idempotency_key` never charges twice: a retry returns the
+        first charge. A decline is a Charge that did not succeed; GatewayError when unknown."""
+
+    @abstractmethod
+    def charge_lookup(self, *, idempotency_key: str) -> Charge | None:
+        """The charge made with this key, if the provider made one (for reconciliation)."""
+
+    @abstractmethod
+    def refund(
+        self, *, charge_reference: str, amount: Decimal, idempotency_key: str
+    ) -> RefundResult:
+        """Refund part or all of a charge; idempotent by key. GatewayError when it fails."""
+
+    @abstractmethod
+    def webhook_parse(self, *, body: bytes, signature: str) -> WebhookEvent:
+        """Check the signature over the raw body and parse the event. Raises InvalidSignature, or
+        ValueError for a signed body that is not an event."""

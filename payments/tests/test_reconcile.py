@@ -1,0 +1,64 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from booking.models import BookingStatus
+from payments.gateways.base import GatewayError
+from payments.gateways.sandbox import SandboxGateway
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+
+from .helpers import LOST_ANSWER, card, held_booking, pay
+
+pytestmark = pytest.mark.django_db
+
+
+def reconcile() -> str:
+    out = StringIO()
+    call_command("reconcile_payments", stdout=out)
+    return out.getvalue().strip()
+
+
+def test_a_lost_answer_is_settled_by_reconciliation(customer, customer_api):
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    assert reconcile().startswith("1 payment(s) examined")
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
+
+
+def test_a_charge_abandoned_mid_flight_is_failed_if_nothing_was_charged(customer):
+    booking = held_booking(customer)
+    payment = Payment.objects.create(
+        booking=booking, user=customer, amount=booking.total, currency="USD", provider="sandbox"
+    )
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    reconcile()
+    payment.refresh_from_db()
+    assert (payment.status, payment.in_flight, payment.failure_code) == (
+        PaymentStatus.FAILED,
+        None,
+        "not_charged",
+    )
+
+
+def test_a_refund_the_provider_failed_is_retried(customer, customer_api, admin_api, monkeypatch):
+    pay(customer_api, held_booking(customer))
+    payment = Payment.objects.get()
+    refund = SandboxGateway.refund
+    monkeypatch.setattr(
+        SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
+    )
+    response = admin_api.post(f"/api/v1/payments/{payment.pk}/refund/", {})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "refund_failed"
+    assert Refund.objects.get().status == RefundStatus.PENDING
+
+    monkeypatch.setattr(SandboxGateway, "refund", refund)
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    assert "1 refund(s) retried" in reconcile()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED

@@ -1,0 +1,104 @@
+import json
+
+import pytest
+
+from booking.models import BookingStatus
+from payments.gateways.sandbox import sign
+from payments.models import Payment, PaymentEvent, PaymentStatus, SandboxCharge, WebhookEvent
+
+from .helpers import LOST_ANSWER, card, held_booking, pay, webhook
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/payments/webhooks/sandbox/"
+
+
+def test_a_bad_signature_is_400(api_client):
+    body = json.dumps({"id": "evt_1", "type": "charge.succeeded", "data": {}}).encode()
+    for signature in ["", "sha256=0000", sign(body, "another-secret"), "deadbeef"]:
+        response = api_client.post(
+            URL, body, content_type="application/json", HTTP_X_SIGNATURE=signature
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid_signature"
+    assert not WebhookEvent.objects.exists()
+
+
+def test_no_secret_configured_refuses_every_webhook(api_client, settings):
+    settings.PAYMENT_WEBHOOK_SECRET = ""
+    response = webhook(api_client, {"id": "evt_1", "type": "x", "data": {}}, secret="")
+    assert response.json()["error"]["code"] == "invalid_signature"
+
+
+def test_a_signed_body_that_is_no_event_is_400(api_client):
+    body = b"[1, 2, 3]"
+    response = api_client.post(
+        URL, body, content_type="application/json", HTTP_X_SIGNATURE=sign(body, "whsec_test")
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_unknown_provider_is_404(api_client):
+    assert (
+        webhook(api_client, {"id": "e", "type": "x", "data": {}}, provider="acme").status_code
+        == 404
+    )
+
+
+def test_events_are_recorded_once_and_unknown_ones_acknowledged(api_client):
+    event = {"id": "evt_1", "type": "customer.created", "data": {"anything": 1}}
+    first = webhook(api_client, event)
+    assert first.status_code == 200
+    assert first.json() == {
+        "received": True,
+        "duplicate": False,
+        "outcome": "no such payment: recorded only",
+    }
+    again = webhook(api_client, event)
+    assert again.json()["duplicate"] is True
+    assert WebhookEvent.objects.count() == 1
+    assert PaymentEvent.objects.filter(kind="webhook_received").count() == 1
+
+
+def test_charge_succeeded_settles_a_payment_whose_answer_was_lost(
+    customer, customer_api, api_client
+):
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    payment = Payment.objects.get()
+    charge = SandboxCharge.objects.get()
+    event = {
+        "id": "evt_ok",
+        "type": "charge.succeeded",
+        "data": {
+            "charge": charge.reference,
+            "idempotency_key": payment.gateway_key,
+            "amount": str(charge.amount),
+        },
+    }
+    response = webhook(api_client, event)
+    assert response.json()["outcome"] == "payment succeeded"
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert (payment.status, booking.status) == (PaymentStatus.SUCCEEDED, BookingStatus.CONFIRMED)
+    # Applied once: the same event again changes nothing.
+    assert webhook(api_client, event).json()["duplicate"] is True
+
+
+def test_charge_refunded_at_the_provider_is_recorded(customer, customer_api, api_client):
+    pay(customer_api, held_booking(customer, price="20.00"))
+    payment = Payment.objects.get()
+    event = {
+        "id": "evt_r",
+        "type": "charge.refunded",
+        "data": {"charge": payment.provider_reference, "amount_refunded": "8.00"},
+    }
+    assert webhook(api_client, event).json()["outcome"] == "refund of 8.00 recorded"
+    payment.refresh_from_db()
+    assert (payment.status, str(payment.amount_refunded)) == (
+        PaymentStatus.PARTIALLY_REFUNDED,
+        "8.00",
+    )
+    event["id"] = "evt_r2"
+    assert webhook(api_client, event).json()["outcome"] == "refund known already"
