@@ -46,6 +46,21 @@ def client_for(user) -> APIClient:
     return client
 
 
+ROLES = ("anonymous", "customer", "other_customer", "staff", "admin")
+
+
+def matrix_cell(users: dict, role: str, method: str, path, body, expected, *, subject, **extra):
+    """One cell of an authorization matrix: `role` sends the row's request and gets its status.
+
+    `path` (and `body`, when callable) are functions of `subject`, the object the row is about;
+    `expected` lists the status each role gets, in ROLES order.
+    """
+    body = body(subject) if callable(body) else body
+    response = getattr(client_for(users[role]), method)(path(subject), body, **extra)
+    assert response.status_code == expected[ROLES.index(role)], response.content
+    return response
+
+
 @pytest.fixture
 def customer(db):
     return UserFactory(email="cara@example.com", first_name="Cara")

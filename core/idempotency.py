@@ -155,6 +155,11 @@ def idempotent_leased(
     return status_code, body, False
 
 
+def replay_headers(replayed: bool) -> dict[str, str] | None:
+    """Tells a client that this is the stored answer to an earlier request."""
+    return {"Idempotent-Replayed": "true"} if replayed else None
+
+
 def idempotency_keys_purge() -> int:
     """Delete keys older than their lifetime (they are ignored already); for cron."""
     deleted, _ = IdempotencyKey.objects.filter(

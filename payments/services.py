@@ -212,17 +212,14 @@ def _charge_settle(payment_id: int, charge: Charge) -> tuple[Booking, Payment]:
     """
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     if not charge.succeeded:
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment_id)
-            if payment.status == PaymentStatus.PENDING:
-                payment.status = PaymentStatus.FAILED
-                payment.in_flight = None
-                payment.needs_reconciliation = False
-                payment.provider_reference = charge.reference
-                payment.failure_code = charge.decline_code
-                payment.failure_message = charge.message
-                payment.save()
-                _audit(payment, PaymentEvent.Kind.FAILED, decline_code=charge.decline_code)
+        _payment_failed(
+            payment_id,
+            code=charge.decline_code,
+            message=charge.message,
+            reference=charge.reference,
+            event=PaymentEvent.Kind.FAILED,
+            decline_code=charge.decline_code,
+        )
         raise PaymentDeclined(
             charge.message or PaymentDeclined.message, details={"decline_code": charge.decline_code}
         )
@@ -244,6 +241,23 @@ def _charge_settle(payment_id: int, charge: Charge) -> tuple[Booking, Payment]:
         _charge_refund_unconfirmable(payment_id, charge, exc.message)
         raise
     return booking, payment
+
+
+def _payment_failed(
+    payment_id: int, *, code: str, event: str, message: str = "", reference: str = "", **audit
+) -> None:
+    """A pending payment that did not go through: it fails, and the booking may be paid again."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED
+            payment.in_flight = None
+            payment.needs_reconciliation = False
+            payment.provider_reference = reference or payment.provider_reference
+            payment.failure_code = code
+            payment.failure_message = message
+            payment.save()
+            _audit(payment, event, **audit)
 
 
 def _payment_captured(payment: Payment, charge: Charge, **audit) -> None:
@@ -299,15 +313,12 @@ def payment_reconcile(*, payment_id: int) -> tuple[Booking, Payment] | None:
     payment = Payment.objects.get(pk=payment_id)
     charge = gateway().charge_lookup(idempotency_key=payment.gateway_key)
     if charge is None:
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment_id)
-            if payment.status == PaymentStatus.PENDING:
-                payment.status = PaymentStatus.FAILED
-                payment.in_flight = None
-                payment.needs_reconciliation = False
-                payment.failure_code = "not_charged"
-                payment.save()
-                _audit(payment, PaymentEvent.Kind.RECONCILED, outcome="no charge at the provider")
+        _payment_failed(
+            payment_id,
+            code="not_charged",
+            event=PaymentEvent.Kind.RECONCILED,
+            outcome="no charge at the provider",
+        )
         return None
     _audit(
         payment,

@@ -3,7 +3,7 @@ from django.core import mail
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import AccountState, Role, User
-from conftest import client_for
+from conftest import ROLES, client_for, matrix_cell
 
 from .factories import PASSWORD, UserFactory
 
@@ -19,7 +19,6 @@ def detail(user) -> str:
 
 # The authorization matrix. Each row: a request built from the cast, and the status each role gets.
 # `customer` is the owner of whatever the row touches; `other_customer` is another customer.
-ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
 MATRIX = [
     # (method, path(users), body(users), {role: status})
     ("get", lambda u: ME, None, [401, 200, 200, 200, 200]),
@@ -53,10 +52,7 @@ MATRIX = [
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX)
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(users, role, method, path, body, expected):
-    if callable(body):
-        body = body(users)
-    response = getattr(client_for(users[role]), method)(path(users), body)
-    assert response.status_code == expected[ROLES.index(role)], response.content
+    response = matrix_cell(users, role, method, path, body, expected, subject=users)
     if response.status_code >= 400:
         assert set(response.json()) == {"error"}
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.filters import IdFilter
-from core.idempotency import HEADER, idempotent, key_from_header
+from core.idempotency import HEADER, idempotent, key_from_header, replay_headers
 from core.openapi import error_response
 from core.permissions import IsStaff
 from payments import services as payments_services
@@ -179,9 +179,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         status_code, body, replayed = idempotent(
             user=request.user, scope="booking_create", key=key, payload=request.data, action=book
         )
-        return Response(
-            body, status=status_code, headers={"Idempotent-Replayed": "true"} if replayed else None
-        )
+        return Response(body, status=status_code, headers=replay_headers(replayed))
 
     @extend_schema(
         request=None,

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from booking.models import Booking, BookingStatus, SeatClaim
 from catalog.tests.factories import MovieFactory
-from conftest import client_for
+from conftest import ROLES, client_for, matrix_cell
 from core.models import IdempotencyKey
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 
@@ -386,9 +386,6 @@ def test_booked_showtimes_and_movies_cannot_be_deleted_or_moved(staff_api, showt
     assert same_time.status_code == 200
 
 
-ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
-
-
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
@@ -430,7 +427,4 @@ ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(users, role, method, path, body, expected):
     booking = BookingFactory(user=users["customer"], confirmed=True)
-    if callable(body):
-        body = body(booking)
-    response = getattr(client_for(users[role]), method)(path(booking), body)
-    assert response.status_code == expected[ROLES.index(role)], response.content
+    matrix_cell(users, role, method, path, body, expected, subject=booking)

@@ -1,7 +1,7 @@
 import pytest
 
 from catalog.models import Movie
-from conftest import client_for
+from conftest import ROLES, matrix_cell
 from screening.models import Showtime
 from screening.tests.factories import ShowtimeFactory
 
@@ -191,9 +191,6 @@ def test_deleting_a_movie_without_bookings_removes_its_showtimes(staff_api):
     assert not Showtime.objects.exists()
 
 
-ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
-
-
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
@@ -209,6 +206,4 @@ ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
 )
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(users, role, method, path, body, expected):
-    movie = MovieFactory()
-    response = getattr(client_for(users[role]), method)(path(movie), body)
-    assert response.status_code == expected[ROLES.index(role)], response.content
+    matrix_cell(users, role, method, path, body, expected, subject=MovieFactory())

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from booking.api.serializers import BookingSerializer
 from booking.selectors import booking_queryset
-from core.idempotency import HEADER, idempotent_leased, key_from_header
+from core.idempotency import HEADER, idempotent_leased, key_from_header, replay_headers
 from core.openapi import error_response
 from core.permissions import IsAdmin
 
@@ -78,9 +78,7 @@ class PayView(APIView):
         status_code, body, replayed = idempotent_leased(
             user=request.user, scope=f"booking_pay:{pk}", key=key, payload=request.data, action=pay
         )
-        return Response(
-            body, status=status_code, headers={"Idempotent-Replayed": "true"} if replayed else None
-        )
+        return Response(body, status=status_code, headers=replay_headers(replayed))
 
 
 @extend_schema(tags=["payments"])

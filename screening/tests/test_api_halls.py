@@ -1,7 +1,7 @@
 import pytest
 
 from booking.tests.factories import BookingFactory
-from conftest import client_for
+from conftest import ROLES, matrix_cell
 from screening.models import Hall, Seat
 
 from .factories import SMALL_LAYOUT, CinemaFactory, HallFactory, ShowtimeFactory, layout_of
@@ -157,9 +157,6 @@ def test_cinemas(admin_api, api_client):
     assert admin_api.patch(f"{CINEMAS}{cinema_id}/", {"city": "York"}).json()["city"] == "York"
 
 
-ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
-
-
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
@@ -188,8 +185,4 @@ ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
 )
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(users, role, method, path, body, expected):
-    hall = HallFactory()
-    if callable(body):
-        body = body(hall)
-    response = getattr(client_for(users[role]), method)(path(hall), body)
-    assert response.status_code == expected[ROLES.index(role)], response.content
+    matrix_cell(users, role, method, path, body, expected, subject=HallFactory())

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.tests.factories import MovieFactory
-from conftest import client_for
+from conftest import ROLES, matrix_cell
 from screening.models import Showtime, ShowtimeStatus
 
 from .factories import CinemaFactory, HallFactory, ShowtimeFactory
@@ -219,9 +219,6 @@ def test_detail_shows_any_showtime(api_client):
     assert api_client.get(f"{SHOWTIMES}999999/").status_code == 404
 
 
-ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
-
-
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
@@ -249,8 +246,4 @@ ROLES = ["anonymous", "customer", "other_customer", "staff", "admin"]
 )
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(users, role, method, path, body, expected):
-    showtime = ShowtimeFactory()
-    if callable(body):
-        body = body(showtime)
-    response = getattr(client_for(users[role]), method)(path(showtime), body)
-    assert response.status_code == expected[ROLES.index(role)], response.content
+    matrix_cell(users, role, method, path, body, expected, subject=ShowtimeFactory())
