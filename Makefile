@@ -9,9 +9,16 @@ DEPLOY_ENV := DEBUG=False ALLOWED_HOSTS=cinema.example.com \
 
 .PHONY: run test lint format bench migrate seed superuser clean
 
-$(VENV)/bin/activate:
+$(VENV)/bin/activate: .env
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+# A development checkout gets its own random SECRET_KEY, so that plain `manage.py` commands work.
+# Only the key: DEBUG stays off unless asked for (`make run` asks). Real environment variables win.
+.env:
+	@echo "# Made by make for this checkout; not committed. See .env.example for every setting." > $@
+	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> $@
+	@echo "Wrote .env with a random SECRET_KEY for this checkout."
 
 $(VENV)/.runtime: $(VENV)/bin/activate requirements.txt
 	.ci/system-packages

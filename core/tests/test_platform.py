@@ -104,7 +104,13 @@ def _settings_in_subprocess(env: dict, expression: str) -> subprocess.CompletedP
             "-c",
             f"import django; django.setup(); from django.conf import settings; print({expression})",
         ],
-        env={**keep, "DJANGO_SETTINGS_MODULE": "cinema_project.settings", **env},
+        # No env file: only what the test gives (a developer's .env would answer otherwise).
+        env={
+            **keep,
+            "DJANGO_SETTINGS_MODULE": "cinema_project.settings",
+            "ENV_FILE": "/nonexistent",
+            **env,
+        },
         capture_output=True,
         text=True,
         cwd=django_settings.BASE_DIR,
