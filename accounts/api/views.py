@@ -10,7 +10,7 @@ from core.openapi import error_response
 from core.permissions import IsAdmin
 
 from .. import services
-from ..models import AccountState, User, UserManager
+from ..models import AccountState, Role, User, UserManager
 from . import serializers as s
 
 ACCEPTED = OpenApiResponse(
@@ -220,7 +220,7 @@ class MeView(APIView):
 
 
 class UserFilter(filters.FilterSet):
-    role = filters.ChoiceFilter(choices=User._meta.get_field("role").choices)
+    role = filters.ChoiceFilter(choices=Role.choices)
     state = filters.ChoiceFilter(choices=AccountState.choices)
 
     class Meta:
