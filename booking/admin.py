@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 
 from core.admin import error_text
 from core.exceptions import ApplicationError
-from payments import services as payments_services
 
 from . import services
 from .models import Booking, SeatSurcharge, Ticket, TicketType
@@ -65,7 +64,7 @@ class BookingAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset):
         for booking in queryset:
             try:
-                payments_services.booking_cancel_and_refund(booking_id=booking.pk, by=request.user)
+                services.booking_cancel(booking_id=booking.pk, by=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{booking}: {error_text(exc)}", messages.WARNING)
 

@@ -58,3 +58,9 @@ class TicketNotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
     message = "No ticket has this code."
+
+
+class BookingNotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "No such booking."

@@ -1,28 +1,34 @@
-"""The row locks a booking takes, in the order every service takes them:
+"""The row locks of selling a seat, and the one order in which every service takes them.
 
-    1. the showtime, shared     (bookings side by side; cancelling or editing it is exclusive)
-    2. booking rows             (primary-key order)
-    3. seat rows and their claims for the showtime, exclusive (primary-key order)
+    0. the Idempotency-Key row (core/idempotency.py): leased in a short transaction of its own
+       before the work and answered after it commits - never held together with the locks below
+    1. schedule rows, exclusive, when the schedule changes (screening/locks.py): the showtime,
+       then halls in primary-key order, then a hall's seats
+    2. the showtime, shared, while a booking of it changes (bookings side by side; cancelling or
+       editing the showtime takes it exclusive, in step 1, and waits for them)
+    3. booking rows, in primary-key order
+    4. seat rows with their claims for the showtime, exclusive, in primary-key order
+    5. ticket rows, in primary-key order
+    6. payment rows, then their refunds (payments/locks.py)
 
-Locking the seats before their claims means two bookings of one seat queue on the seat row
-instead of racing to insert the same claim, where InnoDB could deadlock them; taking every lock
-in one order means no two requests wait on each other in a circle.
+A service takes what it needs of these top to bottom, so no two requests wait on each other in a
+circle. Locking the seats before their claims means two bookings of one seat queue on the seat row
+instead of racing to insert the same claim, where InnoDB could deadlock them.
 
 Mind InnoDB's implicit locks: changing a booking's `status` or `pending` (columns of indexes that
 begin with its foreign keys) makes InnoDB check the foreign key and share-lock the showtime row.
 Every service that changes a booking therefore takes the showtime lock first, explicitly.
 
-Plain SQL: these reads run on every booking attempt, and the ORM's query building costs more than
-the database's answer. Instances come from `Model.objects.raw()`, so Django's field conversions
-apply. SQLite has no row locks (it serialises writers): there the locking clauses are left out.
+Every helper refuses to run outside a transaction: a lock taken there is released at once.
+SQLite has no row locks (it serialises writers): there the locking clauses are left out.
 """
 
 from django.db import connection
 
-from catalog.models import Movie
-from screening.models import Cinema, Hall, Seat, Showtime
+from core.db import transaction_required
+from screening.models import Seat, Showtime
 
-from .models import Booking, SeatClaim
+from .models import Booking, SeatClaim, Ticket
 
 
 def _shared() -> str:
@@ -33,44 +39,11 @@ def _exclusive() -> str:
     return " FOR UPDATE" if connection.vendor == "mysql" else ""
 
 
-def showtime_lock_shared(showtime_id: int) -> Showtime | None:
-    """The showtime, share-locked, with its movie, hall and cinema attached (what a booking
-    shows of it). The joined rows are share-locked too: a writer to them waits for the bookings
-    in flight, a few milliseconds."""
-    movie, hall, cinema = Movie._meta.db_table, Hall._meta.db_table, Cinema._meta.db_table
-    rows = Showtime.objects.raw(
-        f"SELECT s.*, m.title AS movie_title, m.rating AS movie_rating, "  # noqa: S608
-        f"m.poster_url AS movie_poster_url, h.name AS hall_name, h.cinema_id AS cinema_id, "
-        f"c.name AS cinema_name, c.city AS cinema_city, c.timezone AS cinema_timezone "
-        f"FROM {Showtime._meta.db_table} s JOIN {movie} m ON m.id = s.movie_id "
-        f"JOIN {hall} h ON h.id = s.hall_id JOIN {cinema} c ON c.id = h.cinema_id "
-        f"WHERE s.id = %s{_shared()}",
-        [showtime_id],
-    )
-    showtime = next(iter(rows), None)
-    if showtime is not None:
-        showtime.movie = Movie(
-            id=showtime.movie_id,
-            title=showtime.movie_title,
-            rating=showtime.movie_rating,
-            poster_url=showtime.movie_poster_url,
-        )
-        showtime.hall = Hall(
-            id=showtime.hall_id, name=showtime.hall_name, cinema_id=showtime.cinema_id
-        )
-        showtime.hall.cinema = Cinema(
-            id=showtime.cinema_id,
-            name=showtime.cinema_name,
-            city=showtime.cinema_city,
-            timezone=showtime.cinema_timezone,
-        )
-    return showtime
-
-
-def showtimes_lock_shared(showtime_ids: list[int]) -> None:
-    """Share-lock several showtime rows, in primary-key order."""
+def showtimes_lock_shared(showtime_ids: list[int]) -> list[int]:
+    """Share-lock showtime rows in primary-key order; returns the ids that exist."""
+    transaction_required()
     if not showtime_ids:
-        return
+        return []
     placeholders = ", ".join(["%s"] * len(showtime_ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -78,20 +51,42 @@ def showtimes_lock_shared(showtime_ids: list[int]) -> None:
             f"ORDER BY id{_shared()}",
             sorted(showtime_ids),
         )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def showtime_lock_shared(showtime_id: int) -> Showtime | None:
+    """The showtime, share-locked, with its movie, hall and cinema loaded (what a booking shows of
+    it); None when there is no such showtime."""
+    if not showtimes_lock_shared([showtime_id]):
+        return None
+    return Showtime.objects.select_related("movie", "hall__cinema").get(pk=showtime_id)
 
 
 def booking_lock(booking_id: int) -> Booking:
-    """A booking, locked after its showtime (shared), as the lock order wants. Raises
+    """A booking, locked after its showtime (shared), as the order wants. Raises
     Booking.DoesNotExist. The showtime a booking belongs to never changes, so it is safe to read
     before the locks."""
+    transaction_required()
     showtime_id = Booking.objects.values_list("showtime_id", flat=True).get(pk=booking_id)
     showtimes_lock_shared([showtime_id])
     return Booking.objects.select_for_update().get(pk=booking_id)
 
 
+def bookings_lock(booking_ids: list[int], *, skip_locked: bool = False) -> list[Booking]:
+    """Lock bookings in primary-key order (their showtimes are the caller's to lock first).
+    With `skip_locked`, rows someone else holds are left out instead of waited for."""
+    transaction_required()
+    return list(
+        Booking.objects.select_for_update(skip_locked=skip_locked)
+        .filter(pk__in=booking_ids)
+        .order_by("pk")
+    )
+
+
 def pending_bookings_lock(user_id: int, showtime_id: int) -> list[Booking]:
     """The customer's pending booking for the showtime (at most one: a unique key), locked.
     Usually there is none: only its id is read, and the booking loaded when there is one."""
+    transaction_required()
     with connection.cursor() as cursor:
         cursor.execute(
             # Equality on all three columns of the unique key: a point lookup that locks this one
@@ -107,7 +102,13 @@ def pending_bookings_lock(user_id: int, showtime_id: int) -> list[Booking]:
 def seats_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, Seat]:
     """Lock the seats in primary-key order, each with its claim for the showtime if it has one
     (at most one: a unique key). Each seat carries `claim_id`, `claim_booking_id` and
-    `claim_expires_at` (None without a claim)."""
+    `claim_expires_at` (None without a claim).
+
+    Plain SQL: this runs on every booking attempt, and the ORM's query building costs more than
+    the database's answer. Instances come from `Model.objects.raw()`, so Django's field
+    conversions apply to the seat; the claim's expiry is converted below.
+    """
+    transaction_required()
     if not seat_ids:
         return {}
     placeholders = ", ".join(["%s"] * len(seat_ids))
@@ -123,6 +124,12 @@ def seats_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, Seat]:
         seat.claim_expires_at = _aware(seat.claim_expires_at)
         result[seat.pk] = seat
     return result
+
+
+def ticket_lock(ticket_id: int) -> Ticket:
+    """A ticket, locked (after its booking, as the order wants)."""
+    transaction_required()
+    return Ticket.objects.select_for_update().get(pk=ticket_id)
 
 
 def _aware(value):

@@ -1,3 +1,4 @@
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -160,6 +161,11 @@ class Ticket(models.Model):
         return f"{self.booking.reference} {self.seat}"
 
 
+class SeatClaimQuerySet(models.QuerySet):
+    def live(self, now: datetime) -> "SeatClaimQuerySet":
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 class SeatClaim(models.Model):
     """The right to a seat at a showtime: a hold (`expires_at` set) or a sale (NULL).
 
@@ -175,6 +181,8 @@ class SeatClaim(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="claims")
     expires_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SeatClaimQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -184,3 +192,9 @@ class SeatClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.showtime_id}/{self.seat_id} -> {self.booking_id}"
+
+    @staticmethod
+    def takes_seat(expires_at: datetime | None, now: datetime) -> bool:
+        """The rule of a live claim - a sale (no expiry), or a hold that has not expired - for a
+        claim read as values; `SeatClaim.objects.live()` is the same rule in SQL."""
+        return expires_at is None or expires_at > now

@@ -1,12 +1,9 @@
 import json
 from dataclasses import dataclass
-from datetime import UTC
-from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
 from django.db.models import (
     Count,
     IntegerField,
@@ -17,27 +14,21 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
-from screening.models import Hall, Seat, Showtime
+from screening.models import Seat, Showtime
 
+from . import hooks
 from .models import Booking, BookingStatus, SeatClaim, Ticket
 from .pricing import price_list
 
 
-def claims_active(*, now=None) -> QuerySet[SeatClaim]:
-    """Claims that take a seat: sales, and holds that have not expired."""
-    return SeatClaim.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now())
-    )
-
-
 def seats_taken_subquery() -> Coalesce:
     """For annotating `Showtime` querysets: the live claims of each row, as a correlated count
-    (served by the claims' unique index), so a listing stays one query."""
+    (served by the claims' unique index), so a listing stays one query. Registered with
+    screening for its `seats_available` (booking/apps.py)."""
     taken = (
-        claims_active()
+        SeatClaim.objects.live(timezone.now())
         .filter(showtime=OuterRef("pk"))
         .order_by()
         .values("showtime")
@@ -80,43 +71,35 @@ def _hall_seats(hall_id: int, seats_version: int) -> _HallSeats:
     return _HallSeats(tuple(ids), tuple(types), tuple(heads))
 
 
-def seat_map_json(showtime_id: int) -> str:
+def seat_map_json(showtime_id: int) -> str | None:
     """The seat map of a showtime as a JSON document: every seat of its hall with its status
-    (available / held / sold) and ADULT price, and the counts.
+    (available / held / sold) and ADULT price, and the counts; None for no such showtime.
 
     Three queries whatever the hall size: the showtime (with its hall's seats version), the
     price rules, and the live claims. The seats themselves come from `_hall_seats`. This is the
-    page every customer reloads, so it is built for speed: plain SQL for the two reads (the ORM's
-    query building costs more than the database's answers) and the document built as text.
+    page every customer reloads, so it is built for speed: the document is built as text.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.hall_id, h.seats_version, s.starts_at, s.status, s.base_price "  # noqa: S608
-            f"FROM {Showtime._meta.db_table} s JOIN {Hall._meta.db_table} h ON h.id = s.hall_id "
-            f"WHERE s.id = %s",
-            [showtime_id],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            raise Http404
-        hall_id, seats_version, starts_at, status, base_price = row
-        # Live claims only: a sale (no expiry) or a hold that has not expired.
-        cursor.execute(
-            f"SELECT seat_id, expires_at IS NULL FROM {SeatClaim._meta.db_table} "  # noqa: S608
-            f"WHERE showtime_id = %s AND (expires_at IS NULL OR expires_at > %s)",
-            [showtime_id, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
-        states = {seat_id: "sold" if sold else "held" for seat_id, sold in cursor.fetchall()}
+    row = (
+        Showtime.objects.filter(pk=showtime_id)
+        .values_list("hall_id", "hall__seats_version", "starts_at", "status", "base_price")
+        .first()
+    )
+    if row is None:
+        return None
+    hall_id, seats_version, starts_at, status, base_price = row
+    claims = SeatClaim.objects.live(timezone.now()).filter(showtime_id=showtime_id)
+    states = {
+        seat_id: "held" if expires_at else "sold"
+        for seat_id, expires_at in claims.values_list("seat_id", "expires_at")
+    }
     seats = _hall_seats(hall_id, seats_version)
     prices = price_list()
     showtime = {
         "id": showtime_id,
         "hall": hall_id,
-        "starts_at": starts_at
-        if timezone.is_aware(starts_at)
-        else timezone.make_aware(starts_at, UTC),
+        "starts_at": starts_at,
         "status": status,
-        "base_price": Decimal(str(base_price)),
+        "base_price": base_price,
     }
     price_tails = {}
     for seat_type in set(seats.types):
@@ -154,18 +137,6 @@ def bookings_visible_to(user) -> QuerySet[Booking]:
     return queryset if user.is_staff else queryset.filter(user=user)
 
 
-def showtime_has_bookings(showtime_id: int) -> bool:
-    return Booking.objects.filter(showtime_id=showtime_id).exists()
-
-
-def hall_has_bookings(hall_id: int) -> bool:
-    return Booking.objects.filter(showtime__hall_id=hall_id).exists()
-
-
-def movie_has_bookings(movie_id: int) -> bool:
-    return Booking.objects.filter(showtime__movie_id=movie_id).exists()
-
-
 def booking_status_q(status: str, *, now=None) -> Q:
     """Filter by the status a client sees: a PENDING booking whose hold ran out shows EXPIRED."""
     now = now or timezone.now()
@@ -176,3 +147,12 @@ def booking_status_q(status: str, *, now=None) -> Q:
             status=BookingStatus.PENDING, expires_at__lte=now
         )
     return Q(status=status)
+
+
+def payment_summaries_attach(bookings: list[Booking]) -> list[Booking]:
+    """Give each booking its `payment_summary` (what the payments app reports, one query for
+    all of them; None for a booking never paid)."""
+    summaries = hooks.payment_summaries([booking.pk for booking in bookings])
+    for booking in bookings:
+        booking.payment_summary = summaries.get(booking.pk)
+    return bookings

@@ -16,11 +16,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.db import constraint_name
 from core.emails import email_send_on_commit
 from core.exceptions import ResourceBusy
+from screening import locks as schedule_locks
 from screening.models import Seat, Showtime, ShowtimeStatus
 
-from . import locks
+from . import hooks, locks
 from .exceptions import (
     AlreadyCheckedIn,
     BookingNotCancellable,
@@ -50,10 +52,8 @@ class SeatRequest:
 
 
 def _is_live(seat: Seat, now: datetime) -> bool:
-    """Whether the seat's claim still takes it: a sale, or a hold that has not expired."""
-    return seat.claim_id is not None and (
-        seat.claim_expires_at is None or seat.claim_expires_at > now
-    )
+    """Whether a seat from `locks.seats_lock` is taken by its claim."""
+    return seat.claim_id is not None and SeatClaim.takes_seat(seat.claim_expires_at, now)
 
 
 def _labels(seats) -> str:
@@ -98,7 +98,7 @@ def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
         _booking_cancel(previous, now, by=user, reason="Replaced by a new booking.")
 
 
-def _booking_cancel(booking: Booking, now: datetime, *, by: User, reason: str) -> None:
+def _booking_cancel(booking: Booking, now: datetime, *, by: User | None, reason: str) -> None:
     """Record the cancellation of a locked booking (its claims are the caller's to delete)."""
     booking.status = BookingStatus.CANCELLED
     booking.pending = None
@@ -115,14 +115,15 @@ def _reference() -> str:
 
 
 def _integrity_error_explained(exc: IntegrityError, seat_ids: list[int]) -> Exception:
-    """The unique keys that can refuse a booking's rows, as the domain errors they mean."""
-    text = str(exc)
-    if "seat_claim_one_per_showtime" in text:
+    """The unique keys that can refuse a booking's rows, as the domain errors they mean. Any
+    other refusal is a bug: it stays an IntegrityError (a logged 500)."""
+    name = constraint_name(exc)
+    if name == "seat_claim_one_per_showtime":
         # Only a writer that skipped the seat locks (a shell, raw SQL) can get here.
         return SeatsUnavailable(details={"seats": seat_ids})
-    if "booking_one_pending_per_showtime" in text:
+    if name == "booking_one_pending_per_showtime":
         return ResourceBusy("Another booking of yours for this showtime is in progress.")
-    if "reference" in text:
+    if name == "reference":
         return ResourceBusy("Please try again.")  # a reference collision: about 1 in 10^12
     return exc
 
@@ -146,7 +147,7 @@ def booking_create(
     seat_ids = sorted(request.seat_id for request in seats)
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             showtime = locks.showtime_lock_shared(showtime_id)
             if showtime is None:
                 raise ValidationError({"showtime": ["No such showtime."]})
@@ -245,36 +246,36 @@ def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
 
 
 def booking_confirm(*, booking_id: int) -> Booking:
-    """Turn a hold into sold tickets, each with an unguessable code. Idempotent.
+    """Turn a hold into sold tickets, each with an unguessable code (a free booking; payments
+    confirms a paid one inside its own transaction with `booking_confirm_locked`). Idempotent.
+    Raises what `booking_payable_check` raises."""
+    with transaction.atomic(durable=True):
+        return booking_confirm_locked(locks.booking_lock(booking_id), timezone.now())
 
-    Called by payments once the money is in. Raises what `booking_payable_check` raises; seats
-    the hold lost to expiry (still free) are claimed again.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        booking = locks.booking_lock(booking_id)
-        if booking.status == BookingStatus.CONFIRMED:
-            return booking
-        locked = booking_payable_check(booking, now)
-        # Sell what this booking still holds; claim again what it lost to expiry (still free).
-        SeatClaim.objects.filter(booking=booking).update(expires_at=None)
-        reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
-        SeatClaim.objects.filter(
-            pk__in=[seat.claim_id for seat in reclaim if seat.claim_id]
-        ).delete()
-        SeatClaim.objects.bulk_create(
-            SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking)
-            for seat in reclaim
-        )
-        tickets = list(booking.tickets.all())
-        for ticket in tickets:
-            ticket.code = secrets.token_urlsafe(16)
-        Ticket.objects.bulk_update(tickets, ["code"])
-        booking.status = BookingStatus.CONFIRMED
-        booking.pending = None
-        booking.confirmed_at = now
-        booking.save(update_fields=["status", "pending", "confirmed_at"])
-        _email(booking, "booking/email/confirmed")
+
+def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
+    """Confirm a booking locked by `locks.booking_lock`, within the caller's transaction: seats
+    the hold lost to expiry (still free) are claimed again. Raises what `booking_payable_check`
+    raises."""
+    if booking.status == BookingStatus.CONFIRMED:
+        return booking
+    locked = booking_payable_check(booking, now)
+    # Sell what this booking still holds; claim again what it lost to expiry (still free).
+    SeatClaim.objects.filter(booking=booking).update(expires_at=None)
+    reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
+    SeatClaim.objects.filter(pk__in=[seat.claim_id for seat in reclaim if seat.claim_id]).delete()
+    SeatClaim.objects.bulk_create(
+        SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking) for seat in reclaim
+    )
+    tickets = list(booking.tickets.all())
+    for ticket in tickets:
+        ticket.code = secrets.token_urlsafe(16)
+    Ticket.objects.bulk_update(tickets, ["code"])
+    booking.status = BookingStatus.CONFIRMED
+    booking.pending = None
+    booking.confirmed_at = now
+    booking.save(update_fields=["status", "pending", "confirmed_at"])
+    _email(booking, "booking/email/confirmed")
     return booking
 
 
@@ -290,54 +291,58 @@ def _cancellable_by_customer_check(booking: Booking, now: datetime) -> None:
         )
 
 
-def booking_cancel(*, booking_id: int, by: User, reason: str = "") -> Booking:
-    """Cancel a booking; its seats are free at once. A pending hold can always be released; a
+def booking_cancel(*, booking_id: int, by: User | None, reason: str = "") -> Booking:
+    """Cancel a booking; its seats are free at once, and what was paid for it is refunded (the
+    `on_bookings_cancelled` hooks, after commit). A pending hold can always be released; a
     confirmed booking, by its customer, only until `CANCELLATION_CUTOFF_MINUTES` before the show
-    (staff and administrators at any time). Raises BookingNotCancellable, CancellationWindowClosed.
+    (staff and administrators - and the system, `by=None` - at any time). Raises
+    BookingNotCancellable, CancellationWindowClosed.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         booking = locks.booking_lock(booking_id)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise BookingNotCancellable()
-        if not by.is_staff:
+        if by is not None and not by.is_staff:
             _cancellable_by_customer_check(booking, now)
         was_confirmed = booking.status == BookingStatus.CONFIRMED
         booking.claims.all().delete()
         if not reason:
-            by_customer = by.pk == booking.user_id
+            by_customer = by is not None and by.pk == booking.user_id
             reason = "Cancelled by the customer." if by_customer else "Cancelled by the cinema."
         _booking_cancel(booking, now, by=by, reason=reason)
         if was_confirmed:
             _email(booking, "booking/email/cancelled")
+    hooks.bookings_cancelled(booking_ids=[booking.pk], by=by, reason=reason)
     return booking
 
 
 def showtime_cancel(*, showtime_id: int, by: User, reason: str = "") -> Showtime:
-    """Cancel a showtime and every booking of it; customers with tickets are e-mailed.
+    """Cancel a showtime and every booking of it; customers with tickets are e-mailed, and what
+    they paid is refunded (the `on_bookings_cancelled` hooks, after commit).
 
     Takes the showtime's exclusive lock first: bookings in flight finish before, new ones see the
-    cancellation. Raises ShowtimeNotBookable when it is already cancelled or over.
+    cancellation. Raises ShowtimeNotBookable when it is already cancelled.
     """
     now = timezone.now()
     reason = reason or "The showtime was cancelled."
-    with transaction.atomic():
-        showtime = Showtime.objects.select_for_update().get(pk=showtime_id)
+    with transaction.atomic(durable=True):
+        showtime = schedule_locks.showtime_lock(showtime_id)
         if showtime.status == ShowtimeStatus.CANCELLED:
             raise ShowtimeNotBookable("This showtime is already cancelled.")
         showtime.status = ShowtimeStatus.CANCELLED
         showtime.save(update_fields=["status"])
-        bookings = list(
-            Booking.objects.select_for_update()
-            .filter(showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED])
-            .order_by("pk")
+        live = Booking.objects.filter(
+            showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED]
         )
+        bookings = locks.bookings_lock(list(live.values_list("pk", flat=True)))
         SeatClaim.objects.filter(showtime=showtime).delete()
         for booking in bookings:
             was_confirmed = booking.status == BookingStatus.CONFIRMED
             _booking_cancel(booking, now, by=by, reason=reason)
             if was_confirmed:
                 _email(booking, "booking/email/showtime_cancelled")
+    hooks.bookings_cancelled(booking_ids=[b.pk for b in bookings], by=by, reason=reason)
     return showtime
 
 
@@ -345,15 +350,15 @@ def showtime_cancel(*, showtime_id: int, by: User, reason: str = "") -> Showtime
 
 
 def ticket_check_in(*, code: str, by: User) -> Ticket:
-    """Mark a ticket used at the door. Locks its booking, then the ticket (the confirmation's
-    order). Raises TicketNotFound (404), BookingNotConfirmed (400), AlreadyCheckedIn (409)."""
+    """Mark a ticket used at the door. Locks its booking (its showtime shared first), then the
+    ticket. Raises TicketNotFound (404), BookingNotConfirmed (400), AlreadyCheckedIn (409)."""
     found = Ticket.objects.filter(code=code).values_list("pk", "booking_id").first()
     if found is None:
         raise TicketNotFound()
     ticket_id, booking_id = found
-    with transaction.atomic():
-        booking = Booking.objects.select_for_update().get(pk=booking_id)
-        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    with transaction.atomic(durable=True):
+        booking = locks.booking_lock(booking_id)
+        ticket = locks.ticket_lock(ticket_id)
         if booking.status != BookingStatus.CONFIRMED:
             raise BookingNotConfirmed(f"Booking {booking.reference} is {booking.status.lower()}.")
         if ticket.checked_in_at is not None:
@@ -380,7 +385,7 @@ def bookings_expire(*, batch_size: int = 500) -> int:
     expired = 0
     while True:
         now = timezone.now()
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             candidates = list(
                 Booking.objects.filter(status=BookingStatus.PENDING, expires_at__lte=now)
                 .order_by("pk")
@@ -389,15 +394,11 @@ def bookings_expire(*, batch_size: int = 500) -> int:
             if not candidates:
                 return expired
             locks.showtimes_lock_shared(sorted({showtime_id for _, showtime_id in candidates}))
-            ids = list(
-                Booking.objects.select_for_update(skip_locked=True)
-                .filter(
-                    pk__in=[pk for pk, _ in candidates],
-                    status=BookingStatus.PENDING,
-                    expires_at__lte=now,
-                )
-                .values_list("pk", flat=True)
-            )
+            ids = [
+                booking.pk
+                for booking in locks.bookings_lock([pk for pk, _ in candidates], skip_locked=True)
+                if booking.status == BookingStatus.PENDING and booking.expires_at <= now
+            ]
             if not ids:
                 return expired  # all of them held by someone else (another run, a payment)
             SeatClaim.objects.filter(booking_id__in=ids, expires_at__lte=now).delete()

@@ -22,7 +22,7 @@ class Rating(models.TextChoices):
 
 
 class MovieStatus(models.TextChoices):
-    """Derived, never stored: see `catalog.selectors.movie_queryset`."""
+    """Derived from the schedule, never stored: see `screening.selectors.movie_list`."""
 
     NOW_SHOWING = "now_showing", "Now showing"
     COMING_SOON = "coming_soon", "Coming soon"

@@ -6,11 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from booking.selectors import movie_has_bookings
-from screening.models import Showtime
-from screening.selectors import showtimes_upcoming
+from core.db import transaction_required
 
-from .exceptions import MovieHasBookings, MovieHasShowtimes
 from .models import Genre, Movie
 
 
@@ -21,7 +18,19 @@ def _cast_text(cast: Iterable[str]) -> str:
     return ", ".join(name for name in names if name)
 
 
-def _movie_write(movie: Movie, data: dict) -> Movie:
+def movie_lock(movie_id: int) -> Movie:
+    """A movie row, exclusive: the first lock of the schedule's order (`booking/locks.py`)."""
+    transaction_required()
+    return Movie.objects.select_for_update().get(pk=movie_id)
+
+
+def movie_write(movie: Movie, data: dict) -> Movie:
+    """Set a movie's fields (and genres) and save it, within the caller's transaction.
+
+    The rules that involve its showtimes (a duration fixed while they are scheduled, deleting it
+    with them) are screening's: `screening.services.movie_update` and `movie_delete`.
+    """
+    transaction_required()
     data = dict(data)
     genres = data.pop("genres", None)
     if "cast" in data:
@@ -36,38 +45,8 @@ def _movie_write(movie: Movie, data: dict) -> Movie:
 
 
 def movie_create(*, genres: Iterable[Genre] = (), **fields) -> Movie:
-    with transaction.atomic():
-        return _movie_write(Movie(), {**fields, "genres": list(genres)})
-
-
-def movie_update(*, movie: Movie, data: dict) -> Movie:
-    """Change a movie. Its duration is fixed while showtimes are scheduled: their end times (and
-    the hall's schedule around them) were computed from it."""
-    with transaction.atomic():
-        movie = Movie.objects.select_for_update().get(pk=movie.pk)
-        duration = data.get("duration_minutes", movie.duration_minutes)
-        if duration != movie.duration_minutes and showtimes_upcoming().filter(movie=movie).exists():
-            raise MovieHasShowtimes()
-        return _movie_write(movie, data)
-
-
-def movie_delete(*, movie: Movie) -> None:
-    """Delete a movie and its showtimes, unless anyone has booked one (409 movie_has_bookings).
-
-    Locks the movie's showtimes (in primary-key order) as cancelling them would, so a booking in
-    flight finishes before the check.
-    """
-    with transaction.atomic():
-        list(
-            Showtime.objects.select_for_update()
-            .filter(movie=movie)
-            .order_by("pk")
-            .values_list("pk")
-        )
-        if movie_has_bookings(movie.pk):
-            raise MovieHasBookings()
-        movie.showtimes.all().delete()
-        movie.delete()
+    with transaction.atomic(durable=True):
+        return movie_write(Movie(), {**fields, "genres": list(genres)})
 
 
 def genre_create(*, name: str) -> Genre:

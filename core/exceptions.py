@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, OperationalError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -66,7 +66,9 @@ def error_response(
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER. Nothing an API view raises escapes as HTML or a stack trace.
 
-    (No `set_rollback()`: there is no ATOMIC_REQUESTS; services own their transactions.)
+    (No `set_rollback()`: there is no ATOMIC_REQUESTS; services own their transactions.) An
+    IntegrityError a service did not turn into a domain error (`core.db.constraint_name`) is a
+    bug: it is logged and answered 500 like any other.
     """
     if isinstance(exc, ApplicationError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
@@ -74,11 +76,6 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, OperationalError) and exc.args and exc.args[0] in MYSQL_LOCK_ERRORS:
         logger.warning("Lock contention answered with 409: %s", exc)
         return exception_handler(ResourceBusy(), context)
-    if isinstance(exc, IntegrityError):
-        # A race the service did not foresee: the database refused the second writer. A bug
-        # worth a traceback in the log, but for the client it is a conflict, not a crash.
-        logger.exception("Integrity error answered with 409")
-        return exception_handler(Conflict(), context)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404 | ObjectDoesNotExist):

@@ -1,21 +1,24 @@
 """`Idempotency-Key`: a retry with the same key and body gets the first answer; the work is done
 once, also when the retries race each other.
 
-Two ways to hold a key while the work runs:
+The key is leased, never locked across the work: its row is inserted (or taken over) in a short
+transaction of its own, the work runs with no transaction open - so the service's own
+`transaction.atomic(durable=True)` is the whole lock scope, with or without the header - and the
+answer is stored after the work has committed. A duplicate that arrives meanwhile waits a moment
+for that answer (`WAIT`), then gets 409 `request_in_progress`. A lease left by a crashed attempt
+runs out (`LEASE`) and the next request with the key takes it over, told that it `resumed` one:
+the work may have been done, and the action finds out before doing it again.
 
-- `idempotent` (locked): the key's row is committed first, then locked for the whole request, so
-  duplicates wait on that lock and replay the stored answer. For work done inside one database
-  transaction (holding seats).
-- `idempotent_leased`: the key is leased for a while instead of locked, so the work may call out
-  of the process (a payment provider) with no row lock held. A duplicate arriving meanwhile gets
-  409 `request_in_progress`; after it, the stored answer. A lease left by a crashed attempt runs
-  out and the key can be tried again.
+`replay_errors` says whether a domain error is an answer too (a declined card stays declined for
+its key) or leaves the key free for another try (seats taken: the same request may succeed
+later). Transient errors (those with Retry-After) and unexpected failures always free the key.
 
 Request bodies are compared by a keyed hash (HMAC with SECRET_KEY): a body may hold a card number,
 and a plain hash of one could be brute-forced.
 """
 
 import json
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -33,6 +36,9 @@ from .models import IdempotencyKey
 
 KEY_LIFETIME = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
+# How long a duplicate waits for the first request's answer before 409 `request_in_progress`.
+WAIT = timedelta(seconds=3)
+POLL_SECONDS = 0.05
 HEADER = "Idempotency-Key"
 
 
@@ -77,74 +83,29 @@ def _expired_forget(lookup: dict) -> bool:
 
 
 def idempotent(
-    *, user, scope: str, key: str | None, payload: Any, action: Callable[[], tuple[int, Any]]
+    *,
+    user,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    action: Callable[[bool], tuple[int, Any]],
+    replay_errors: bool,
 ) -> tuple[int, Any, bool]:
-    """Run `action` (returning status and body) once per key; returns (status, body, replayed).
-
-    Without a key, just runs it. `action` runs inside the transaction that holds the key's lock,
-    so its writes and the stored answer commit together. Only successful answers are stored: a
-    failed attempt changed nothing, and the same request may be tried again.
-    """
+    """Run `action(resumed)` (returning status and body) once per key; returns (status, body,
+    replayed). Without a key, just runs it. No transaction is open around `action`."""
     if key is None:
-        return (*action(), False)
-    digest = request_hash(payload)
-    lookup = {"user": user, "scope": scope, "key": key}
-    try:
-        with transaction.atomic():
-            IdempotencyKey.objects.create(**lookup, request_hash=digest)
-    except IntegrityError:
-        # Someone holds this key (we queue on its lock below), or it is an expired one.
-        if _expired_forget(lookup):
-            return idempotent(user=user, scope=scope, key=key, payload=payload, action=action)
-    with transaction.atomic():
-        record = IdempotencyKey.objects.select_for_update().get(**lookup)
-        if record.request_hash != digest:
-            raise IdempotencyKeyReused()
-        if record.response_status is not None:
-            return record.response_status, record.response_body, True
-        status_code, body = action()
-        record.response_status = status_code
-        record.response_body = _as_json(body)
-        record.save(update_fields=["response_status", "response_body"])
-    return status_code, body, False
-
-
-def idempotent_leased(
-    *, user, scope: str, key: str, payload: Any, action: Callable[[], tuple[int, Any]]
-) -> tuple[int, Any, bool]:
-    """Run `action` once per key with no transaction or lock held around it.
-
-    The first answer is stored and replayed - also a domain error (a declined card stays declined
-    for this key) - except transient ones (those with Retry-After) and unexpected failures, after
-    which the key is free to be tried again at once.
-    """
+        return (*action(False), False)
     digest = request_hash(payload)
     lookup = {"user": user, "scope": scope, "key": key}
     _expired_forget(lookup)
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            record = IdempotencyKey.objects.create(
-                **lookup, request_hash=digest, locked_until=now + LEASE
-            )
-    except IntegrityError:
-        record = IdempotencyKey.objects.get(**lookup)
-        if record.request_hash != digest:
-            raise IdempotencyKeyReused() from None
-        if record.response_status is not None:
-            return record.response_status, record.response_body, True
-        # Someone holds the lease. Take it over only if it has run out (a crashed attempt).
-        lease_free = Q(locked_until=None) | Q(locked_until__lt=now)
-        taken = IdempotencyKey.objects.filter(
-            lease_free, pk=record.pk, response_status=None
-        ).update(locked_until=now + LEASE)
-        if not taken:
-            raise RequestInProgress() from None
+    record, resumed, replay = _lease(lookup, digest)
+    if replay is not None:
+        return replay
     keep = IdempotencyKey.objects.filter(pk=record.pk)
     try:
-        status_code, body = action()
+        status_code, body = action(resumed)
     except ApplicationError as exc:
-        if exc.retry_after:
+        if exc.retry_after or not replay_errors:
             keep.update(locked_until=None)
             raise
         status_code, body = exc.status_code, error_body(exc.code, exc.message, exc.details)
@@ -153,6 +114,41 @@ def idempotent_leased(
         raise
     keep.update(response_status=status_code, response_body=_as_json(body), locked_until=None)
     return status_code, body, False
+
+
+def _lease(lookup: dict, digest: str):
+    """Lease the key: (record, resumed, None), or (None, False, the stored answer to replay).
+
+    Waits up to `WAIT` while another request holds the lease. Raises IdempotencyKeyReused,
+    RequestInProgress.
+    """
+    deadline = time.monotonic() + WAIT.total_seconds()
+    while True:
+        now = timezone.now()
+        try:
+            with transaction.atomic(durable=True):
+                record = IdempotencyKey.objects.create(
+                    **lookup, request_hash=digest, locked_until=now + LEASE
+                )
+            return record, False, None
+        except IntegrityError:
+            record = IdempotencyKey.objects.filter(**lookup).first()
+        if record is None:
+            continue  # forgotten in between (it had expired): insert it again
+        if record.request_hash != digest:
+            raise IdempotencyKeyReused()
+        if record.response_status is not None:
+            return None, False, (record.response_status, record.response_body, True)
+        lease_free = Q(locked_until=None) | Q(locked_until__lt=now)
+        if IdempotencyKey.objects.filter(lease_free, pk=record.pk, response_status=None).update(
+            locked_until=now + LEASE
+        ):
+            # A lease that ran out belonged to an attempt that died mid-way; a released one
+            # (None) to a failure that changed nothing.
+            return record, record.locked_until is not None, None
+        if time.monotonic() >= deadline:
+            raise RequestInProgress()
+        time.sleep(POLL_SECONDS)
 
 
 def replay_headers(replayed: bool) -> dict[str, str] | None:

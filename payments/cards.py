@@ -46,19 +46,32 @@ def card_brand(number: str) -> str:
     return "unknown"
 
 
+def _ascii_digits(value: str) -> bool:
+    """0-9 only: `str.isdigit` also takes other scripts' digits (and superscripts), which a
+    provider would read differently - or not at all."""
+    return value.isascii() and value.isdigit()
+
+
+def card_expired(exp_month: int, exp_year: int) -> bool:
+    """A card is good through the last day of its expiry month (by the UTC date)."""
+    today = timezone.now().date()
+    return (exp_year, exp_month) < (today.year, today.month)
+
+
 def card_check(card: CardDetails) -> None:
     """Raise ValidationError (field -> messages) for a number failing the Luhn check, an expired
     card, or a CVC of the wrong length for the brand. Messages never repeat what was typed."""
     errors: dict[str, list[str]] = {}
-    if not (card.number.isdigit() and 12 <= len(card.number) <= 19 and luhn_valid(card.number)):
+    if not (
+        _ascii_digits(card.number) and 12 <= len(card.number) <= 19 and luhn_valid(card.number)
+    ):
         errors["number"] = ["This card number is not valid."]
-    today = timezone.now().date()
     if not 1 <= card.exp_month <= 12:
         errors["exp_month"] = ["Enter a month from 1 to 12."]
-    elif (card.exp_year, card.exp_month) < (today.year, today.month):
+    elif card_expired(card.exp_month, card.exp_year):
         errors["exp_year"] = ["This card has expired."]
     expected = 4 if "number" not in errors and card_brand(card.number) == "amex" else 3
-    if not (card.cvc.isdigit() and len(card.cvc) == expected):
+    if not (_ascii_digits(card.cvc) and len(card.cvc) == expected):
         errors["cvc"] = [f"Enter the {expected}-digit security code."]
     if errors:
         raise ValidationError(errors)

@@ -43,3 +43,15 @@ class RefundFailed(ApplicationError):
 class InvalidSignature(ApplicationError):
     code = "invalid_signature"
     message = "The webhook signature is missing or wrong."
+
+
+class CardNotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "No such saved card."
+
+
+class UnknownProvider(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "No such payment provider."

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from .cards import card_expired
+
 
 class PaymentStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
@@ -11,6 +13,10 @@ class PaymentStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
     REFUNDED = "REFUNDED", "Refunded"
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", "Partially refunded"
+
+
+# A payment that holds money now: it pays for its booking (a refund in full ends that).
+LIVE_CAPTURE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 class Payment(models.Model):
@@ -183,6 +189,10 @@ class SavedCard(models.Model):
     def __str__(self) -> str:
         return f"{self.brand} ending {self.last4}"
 
+    @property
+    def expired(self) -> bool:
+        return card_expired(self.exp_month, self.exp_year)
+
 
 class WebhookEvent(models.Model):
     """A notification from a provider, recorded once per event id whatever it says."""
@@ -196,6 +206,8 @@ class WebhookEvent(models.Model):
     )
     outcome = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # Set once the event has been applied: only then is a delivery of the same id a duplicate.
+    applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

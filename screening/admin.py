@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 
+from catalog import services as catalog_services
+from catalog.models import Movie
 from core.admin import ServiceAdminMixin, error_text
 from core.exceptions import ApplicationError
 
@@ -53,6 +56,9 @@ class HallAdmin(ServiceAdminMixin, admin.ModelAdmin):
             services.hall_update(hall=obj, **changes)
         else:
             obj.pk = services.hall_create(**form.cleaned_data).pk
+
+    def delete_model(self, request, obj):
+        services.hall_delete(hall=obj)
 
 
 @admin.register(Seat)
@@ -129,3 +135,34 @@ class ShowtimeAdmin(ServiceAdminMixin, admin.ModelAdmin):
             services.showtime_update(showtime=obj, data=changes)
         else:
             obj.pk = services.showtime_schedule(**form.cleaned_data).pk
+
+    def delete_model(self, request, obj):
+        services.showtime_delete(showtime=obj)
+
+
+@admin.register(Movie)
+class MovieAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "release_date", "rating", "duration_minutes", "director", "language"]
+    list_filter = ["rating", "genres", "language", "release_date"]
+    search_fields = ["title", "director", "cast"]
+    date_hierarchy = "release_date"
+    filter_horizontal = ["genres"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        """Through the movie services, genres included (in the same transaction)."""
+        if change:
+            data = {f: form.cleaned_data[f] for f in form.changed_data}
+            if "cast" in data:
+                data["cast"] = data["cast"].split(",")
+            services.movie_update(movie=obj, data=data)
+        else:
+            fields = dict(form.cleaned_data)
+            fields["cast"] = fields["cast"].split(",")
+            obj.pk = catalog_services.movie_create(**fields).pk
+
+    def save_related(self, request, form, formsets, change):
+        """The services saved the genres already."""
+
+    def delete_model(self, request, obj):
+        services.movie_delete(movie=obj)

@@ -37,3 +37,15 @@ class ShowtimeHasBookings(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     code = "showtime_has_bookings"
     message = "This showtime has bookings; cancel it instead."
+
+
+class MovieHasBookings(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "movie_has_bookings"
+    message = "Tickets have been sold for this movie; it cannot be deleted."
+
+
+class MovieHasShowtimes(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "movie_has_showtimes"
+    message = "The duration cannot change while showtimes of this movie are scheduled."

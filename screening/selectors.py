@@ -1,12 +1,37 @@
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from booking.selectors import seats_taken_subquery
+from catalog.models import Movie, MovieStatus
 
 from .models import Cinema, Hall, Showtime, ShowtimeStatus
+
+# How many seats of a showtime are taken is for the booking app to say: it registers an
+# expression over `OuterRef("pk")` in its AppConfig.ready() (booking/apps.py). Screening lists
+# `seats_available` without knowing what a claim is.
+_seats_taken: list[Callable[[], Expression]] = []
+
+
+def seats_taken_provide(expression: Callable[[], Expression]) -> None:
+    _seats_taken[:] = [expression]
+
+
+def _seats_taken_expression() -> Expression:
+    return _seats_taken[0]() if _seats_taken else Value(0)
 
 
 def showtimes_upcoming(*, now: datetime | None = None) -> QuerySet[Showtime]:
@@ -20,7 +45,7 @@ def showtime_queryset() -> QuerySet[Showtime]:
     """Showtimes with what the API shows - related rows and `seats_available` - in one query."""
     return (
         Showtime.objects.select_related("movie", "hall__cinema")
-        .annotate(seats_available=F("hall__capacity") - seats_taken_subquery())
+        .annotate(seats_available=F("hall__capacity") - _seats_taken_expression())
         .order_by("starts_at", "id")
     )
 
@@ -81,4 +106,26 @@ def halls_free(
         .exclude(pk=exclude_hall_id)
         .filter(~Exists(busy))
         .order_by("name")
+    )
+
+
+# Movies as the schedule shows them
+
+
+def movie_list() -> QuerySet[Movie]:
+    """Movies with their derived `status` (an annotation, so it can be filtered) and genres:
+    now showing with an upcoming showtime, coming soon otherwise."""
+    upcoming = showtimes_upcoming().filter(movie=OuterRef("pk"))
+    return Movie.objects.annotate(
+        status=Case(
+            When(Exists(upcoming), then=Value(MovieStatus.NOW_SHOWING)),
+            default=Value(MovieStatus.COMING_SOON),
+        )
+    ).prefetch_related("genres")
+
+
+def movie_detail() -> QuerySet[Movie]:
+    """As `movie_list`, plus `upcoming_showtimes`: one more query for all of them."""
+    return movie_list().prefetch_related(
+        Prefetch("showtimes", queryset=showtime_list(), to_attr="upcoming_showtimes")
     )

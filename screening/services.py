@@ -1,4 +1,11 @@
-"""Every write of the screening app: cinemas, halls with their seats, and the schedule."""
+"""Every write of the screening app: cinemas, halls with their seats, the schedule, and the
+writes to movies that the schedule depends on (a movie's duration, deleting a movie with its
+showtimes). Locks are taken through `screening.locks`, in the order `booking/locks.py` documents.
+
+Whether anyone booked a showtime or a hall's seats is read from the PROTECT foreign keys that
+point at them (`core.db.protected_references_exist`, or a refused delete): screening does not
+import the app that books.
+"""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -6,22 +13,27 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from booking.selectors import hall_has_bookings, showtime_has_bookings
+from catalog import services as catalog_services
 from catalog.models import Movie
+from core.db import protected_references_exist
 
+from . import locks
 from .exceptions import (
     CinemaHasHalls,
     HallBusy,
     HallHasBookings,
     HallHasShowtimes,
+    MovieHasBookings,
+    MovieHasShowtimes,
     ShowtimeHasBookings,
     ShowtimeNotEditable,
 )
 from .layouts import Row, layout_as_json, layout_parse, layout_seats
 from .models import Cinema, Hall, Seat, Showtime, ShowtimeFormat, ShowtimeStatus
-from .selectors import halls_free, showtimes_overlapping
+from .selectors import halls_free, showtimes_overlapping, showtimes_upcoming
 
 HALL_NAME_TAKEN = "This cinema already has a hall with this name."
 
@@ -77,7 +89,7 @@ def _hall_save(hall: Hall, fields: list[str] | None = None) -> None:
 def hall_create(*, cinema: Cinema, name: str, layout: dict) -> Hall:
     """Create a hall and every seat of its layout in one transaction: all or nothing."""
     rows = layout_parse(layout)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         hall = Hall(cinema=cinema, name=name, layout=layout_as_json(rows))
         hall.full_clean(
             exclude=["layout", "capacity"], validate_unique=False, validate_constraints=False
@@ -91,10 +103,11 @@ def hall_create(*, cinema: Cinema, name: str, layout: dict) -> Hall:
 def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = None) -> Hall:
     """Rename a hall or replace its layout (and so its seats).
 
-    The layout is fixed once a showtime of the hall has bookings: tickets point at its seats.
+    The layout is fixed once a showtime of the hall has bookings: tickets point at its seats
+    (PROTECT), so deleting them is refused (HallHasBookings, 409).
     """
-    with transaction.atomic():
-        hall = Hall.objects.select_for_update().get(pk=hall.pk)
+    with transaction.atomic(durable=True):
+        hall = locks.halls_lock(hall.pk)[0]
         if name is not None and name != hall.name:
             hall.name = name
             hall.full_clean(
@@ -104,10 +117,11 @@ def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = No
         if layout is not None:
             rows = layout_parse(layout)
             # The seats' locks, in the bookings' order: a booking in flight finishes first.
-            list(hall.seats.select_for_update().order_by("pk").values_list("pk", flat=True))
-            if hall_has_bookings(hall.pk):
-                raise HallHasBookings()
-            hall.seats.all().delete()
+            locks.hall_seats_lock(hall.pk)
+            try:
+                hall.seats.all().delete()
+            except ProtectedError as exc:
+                raise HallHasBookings() from exc
             _seats_generate(hall, rows)
             hall.save(update_fields=["layout", "capacity", "seats_version"])
     return hall
@@ -125,11 +139,6 @@ def hall_delete(*, hall: Hall) -> None:
 def _aware(value: datetime, cinema: Cinema) -> datetime:
     """A time without an offset means the cinema's local time, as a box office would mean it."""
     return timezone.make_aware(value, cinema.zone) if timezone.is_naive(value) else value
-
-
-def _halls_lock(*hall_ids: int) -> None:
-    """Lock hall rows in primary-key order, so two writers never wait on each other in a circle."""
-    list(Hall.objects.select_for_update().filter(pk__in=set(hall_ids)).order_by("pk"))
 
 
 def _overlap_check(showtime: Showtime) -> None:
@@ -203,8 +212,8 @@ def showtime_schedule(
         format=format,
         language=language or movie.language,
     )
-    with transaction.atomic():
-        _halls_lock(hall.pk)
+    with transaction.atomic(durable=True):
+        locks.halls_lock(hall.pk)
         showtime_validate(showtime)
         showtime.save()
     return showtime
@@ -219,19 +228,18 @@ BOOKED_FIELDS = SCHEDULE_FIELDS | {"format"}
 def showtime_update(*, showtime: Showtime, data: dict) -> Showtime:
     """Change a scheduled showtime that has not started, under the same overlap rule.
 
-    Locks the showtime, then its hall and the new one (in primary-key order). No joins in the
-    locking query: MySQL would lock the joined rows too, outside that order.
+    Locks the showtime, then its hall and the new one (in primary-key order).
     """
-    with transaction.atomic():
-        showtime = Showtime.objects.select_for_update().get(pk=showtime.pk)
-        _halls_lock(showtime.hall_id, *([data["hall"].pk] if "hall" in data else []))
+    with transaction.atomic(durable=True):
+        showtime = locks.showtime_lock(showtime.pk)
+        locks.halls_lock(showtime.hall_id, *([data["hall"].pk] if "hall" in data else []))
         if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= timezone.now():
             raise ShowtimeNotEditable()
         data = dict(data)
         if "starts_at" in data:
             data["starts_at"] = _aware(data["starts_at"], data.get("hall", showtime.hall).cinema)
         changed = {field for field, value in data.items() if getattr(showtime, field) != value}
-        if BOOKED_FIELDS & changed and showtime_has_bookings(showtime.pk):
+        if BOOKED_FIELDS & changed and protected_references_exist(showtime):
             raise ShowtimeHasBookings(
                 "This showtime has bookings: its movie, hall, time and format cannot change. "
                 "Cancel it and schedule a new one instead."
@@ -248,9 +256,40 @@ def showtime_update(*, showtime: Showtime, data: dict) -> Showtime:
 
 def showtime_delete(*, showtime: Showtime) -> None:
     """Delete a showtime nobody has booked. Its exclusive lock makes bookings in flight finish
-    first, so the check cannot miss one. Raises ShowtimeHasBookings (409)."""
-    with transaction.atomic():
-        showtime = Showtime.objects.select_for_update().get(pk=showtime.pk)
-        if showtime_has_bookings(showtime.pk):
-            raise ShowtimeHasBookings()
-        showtime.delete()
+    first, and its bookings (PROTECT) refuse the delete. Raises ShowtimeHasBookings (409)."""
+    with transaction.atomic(durable=True):
+        showtime = locks.showtime_lock(showtime.pk)
+        try:
+            showtime.delete()
+        except ProtectedError as exc:
+            raise ShowtimeHasBookings() from exc
+
+
+# Movies, where the schedule depends on them
+
+
+def movie_update(*, movie: Movie, data: dict) -> Movie:
+    """Change a movie. Its duration is fixed while showtimes are scheduled: their end times (and
+    the hall's schedule around them) were computed from it. Raises MovieHasShowtimes (409)."""
+    with transaction.atomic(durable=True):
+        movie = catalog_services.movie_lock(movie.pk)
+        duration = data.get("duration_minutes", movie.duration_minutes)
+        if duration != movie.duration_minutes and showtimes_upcoming().filter(movie=movie).exists():
+            raise MovieHasShowtimes()
+        return catalog_services.movie_write(movie, data)
+
+
+def movie_delete(*, movie: Movie) -> None:
+    """Delete a movie and its showtimes, unless anyone has booked one (MovieHasBookings, 409).
+
+    Locks the movie, then its showtimes (in primary-key order) as cancelling them would, so a
+    booking in flight finishes first; the bookings' PROTECT foreign keys refuse the delete.
+    """
+    with transaction.atomic(durable=True):
+        movie = catalog_services.movie_lock(movie.pk)
+        locks.movie_showtimes_lock(movie.pk)
+        try:
+            movie.showtimes.all().delete()
+        except ProtectedError as exc:
+            raise MovieHasBookings() from exc
+        movie.delete()

@@ -1,5 +1,4 @@
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from screening.models import SeatType, ShowtimeFormat, ShowtimeStatus
@@ -32,11 +31,6 @@ class BookingCreateInputSerializer(serializers.Serializer):
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
-# A booking is rendered on every booking request, so it is built by the plain functions below,
-# which format values with DRF's own fields: serializers would be instantiated - their fields
-# deep-copied - on every render. The serializer classes document those shapes in the schema, and
-# a test keeps the two equal.
-
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
 
@@ -52,19 +46,19 @@ class BookingTicketSerializer(serializers.Serializer):
     checked_in_at = serializers.DateTimeField(allow_null=True)
 
 
-class _MovieBriefSerializer(serializers.Serializer):
+class BookingMovieSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     rating = serializers.CharField()
     poster_url = serializers.CharField()
 
 
-class _HallBriefSerializer(serializers.Serializer):
+class BookingHallSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class _CinemaBriefSerializer(serializers.Serializer):
+class BookingCinemaSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     city = serializers.CharField()
@@ -73,9 +67,9 @@ class _CinemaBriefSerializer(serializers.Serializer):
 
 class BookingShowtimeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    movie = _MovieBriefSerializer()
-    hall = _HallBriefSerializer()
-    cinema = _CinemaBriefSerializer(source="hall.cinema")
+    movie = BookingMovieSerializer()
+    hall = BookingHallSerializer()
+    cinema = BookingCinemaSerializer(source="hall.cinema")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     format = serializers.ChoiceField(choices=ShowtimeFormat.choices)
@@ -83,58 +77,27 @@ class BookingShowtimeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ShowtimeStatus.choices)
 
 
-_datetime = serializers.DateTimeField()
-_money = serializers.DecimalField(**MONEY)
+class PaymentSummarySerializer(serializers.Serializer):
+    """What a booking shows of its payment. The payments app fills it in (`booking.hooks`)."""
 
-
-def _datetime_or_none(value):
-    return None if value is None else _datetime.to_representation(value)
-
-
-def showtime_brief(showtime) -> dict:
-    """What a booking or a ticket shows of its showtime (`BookingShowtimeSerializer`)."""
-    movie, hall = showtime.movie, showtime.hall
-    cinema = hall.cinema
-    return {
-        "id": showtime.id,
-        "movie": {
-            "id": movie.id,
-            "title": movie.title,
-            "rating": movie.rating,
-            "poster_url": movie.poster_url,
-        },
-        "hall": {"id": hall.id, "name": hall.name},
-        "cinema": {
-            "id": cinema.id,
-            "name": cinema.name,
-            "city": cinema.city,
-            "timezone": cinema.timezone,
-        },
-        "starts_at": _datetime.to_representation(showtime.starts_at),
-        "ends_at": _datetime.to_representation(showtime.ends_at),
-        "format": showtime.format,
-        "language": showtime.language,
-        "status": showtime.status,
-    }
-
-
-def ticket_representation(ticket) -> dict:
-    """A booking's ticket (`BookingTicketSerializer`)."""
-    seat = ticket.seat
-    return {
-        "id": ticket.id,
-        "seat": ticket.seat_id,
-        "row": seat.row,
-        "number": seat.number,
-        "seat_type": seat.seat_type,
-        "ticket_type": ticket.ticket_type,
-        "price": _money.to_representation(ticket.price),
-        "code": ticket.code,
-        "checked_in_at": _datetime_or_none(ticket.checked_in_at),
-    }
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=["PENDING", "SUCCEEDED", "FAILED", "REFUNDED", "PARTIALLY_REFUNDED"]
+    )
+    amount = serializers.DecimalField(**MONEY)
+    amount_refunded = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+    card_brand = serializers.CharField()
+    card_last4 = serializers.CharField()
+    being_confirmed = serializers.BooleanField(
+        help_text="The provider has not answered yet: the payment is being confirmed, and the "
+        "booking will be confirmed (or the charge refunded) without another attempt to pay."
+    )
 
 
 class BookingSerializer(serializers.Serializer):
+    """The one rendering of a booking: creating, paying, reading and listing answer it."""
+
     id = serializers.IntegerField()
     reference = serializers.CharField()
     status = serializers.ChoiceField(
@@ -143,55 +106,25 @@ class BookingSerializer(serializers.Serializer):
         help_text="A pending booking whose hold has run out is EXPIRED.",
     )
     user = serializers.IntegerField(source="user_id")
-    showtime = serializers.SerializerMethodField()
+    showtime = BookingShowtimeSerializer()
     expires_at = serializers.DateTimeField(help_text="End of the seat hold while PENDING.")
-    tickets = serializers.SerializerMethodField()
+    tickets = BookingTicketSerializer(many=True)
     subtotal = serializers.DecimalField(**MONEY)
     discount = serializers.DecimalField(**MONEY)
     fees = serializers.DecimalField(**MONEY)
     tax = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
+    payment = PaymentSummarySerializer(
+        source="payment_summary",
+        allow_null=True,
+        default=None,
+        help_text="The latest payment, or null while none was made.",
+    )
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField()
-
-    @extend_schema_field(BookingShowtimeSerializer)
-    def get_showtime(self, booking) -> dict:
-        return showtime_brief(booking.showtime)
-
-    @extend_schema_field(BookingTicketSerializer(many=True))
-    def get_tickets(self, booking) -> list[dict]:
-        return [ticket_representation(ticket) for ticket in booking.tickets.all()]
-
-    def to_representation(self, booking) -> dict:
-        """`booking_representation`: the fields above document it (a test keeps them equal)
-        and are never copied per request."""
-        return booking_representation(booking)
-
-
-def booking_representation(booking) -> dict:
-    """A booking as `BookingSerializer` documents it."""
-    return {
-        "id": booking.id,
-        "reference": booking.reference,
-        "status": booking.effective_status,
-        "user": booking.user_id,
-        "showtime": showtime_brief(booking.showtime),
-        "expires_at": _datetime.to_representation(booking.expires_at),
-        "tickets": [ticket_representation(ticket) for ticket in booking.tickets.all()],
-        "subtotal": _money.to_representation(booking.subtotal),
-        "discount": _money.to_representation(booking.discount),
-        "fees": _money.to_representation(booking.fees),
-        "tax": _money.to_representation(booking.tax),
-        "total": _money.to_representation(booking.total),
-        "currency": booking.currency,
-        "created_at": _datetime.to_representation(booking.created_at),
-        "confirmed_at": _datetime_or_none(booking.confirmed_at),
-        "cancelled_at": _datetime_or_none(booking.cancelled_at),
-        "cancellation_reason": booking.cancellation_reason,
-    }
 
 
 class SeatMapSeatSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +13,6 @@ from core.filters import IdFilter
 from core.idempotency import HEADER, idempotent, key_from_header, replay_headers
 from core.openapi import error_response
 from core.permissions import IsStaff
-from payments import services as payments_services
 from screening.api.serializers import ShowtimeSerializer
 from screening.selectors import showtime_queryset
 
@@ -22,6 +22,7 @@ from ..selectors import (
     booking_queryset,
     booking_status_q,
     bookings_visible_to,
+    payment_summaries_attach,
     seat_map_json,
 )
 from . import serializers as s
@@ -55,7 +56,10 @@ class SeatMapView(APIView):
         summary="Every seat of a showtime with its status and price (not paginated)",
     )
     def get(self, request, pk: int):
-        return HttpResponse(seat_map_json(pk), content_type="application/json")
+        document = seat_map_json(pk)
+        if document is None:
+            raise NotFound()
+        return HttpResponse(document, content_type="application/json")
 
 
 @extend_schema(tags=["showtimes"])
@@ -73,7 +77,7 @@ class ShowtimeCancelView(APIView):
     def post(self, request, pk: int):
         serializer = s.ShowtimeCancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        showtime = payments_services.showtime_cancel_and_refund(
+        showtime = services.showtime_cancel(
             showtime_id=pk, by=request.user, **serializer.validated_data
         )
         return Response(ShowtimeSerializer(showtime_queryset().get(pk=showtime.pk)).data)
@@ -141,6 +145,17 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         # Someone else's booking is simply not in the queryset: a 404, no existence leak.
         return bookings_visible_to(self.request.user)
 
+    def get_serializer(self, instance=None, *args, **kwargs):
+        """Every booking rendered here carries its payment summary (one query for a page)."""
+        if instance is not None:
+            many = kwargs.get("many", False)
+            payment_summaries_attach(list(instance) if many else [instance])
+        return super().get_serializer(instance, *args, **kwargs)
+
+    def _render(self, booking_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        booking = payment_summaries_attach([booking_queryset().get(pk=booking_id)])[0]
+        return Response(s.BookingSerializer(booking).data, status=status_code)
+
     @extend_schema(
         request=s.BookingCreateInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -163,7 +178,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def book():
+        def book(resumed: bool):
             booking = services.booking_create(
                 user=request.user,
                 showtime_id=data["showtime"],
@@ -174,10 +189,16 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 promo_code=data.get("promo_code") or None,
             )
             # The service hands the booking back with everything rendered here already loaded.
+            booking.payment_summary = None
             return status.HTTP_201_CREATED, s.BookingSerializer(booking).data
 
         status_code, body, replayed = idempotent(
-            user=request.user, scope="booking_create", key=key, payload=request.data, action=book
+            user=request.user,
+            scope="booking_create",
+            key=key,
+            payload=request.data,
+            action=book,
+            replay_errors=False,
         )
         return Response(body, status=status_code, headers=replay_headers(replayed))
 
@@ -191,10 +212,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        booking = payments_services.booking_cancel_and_refund(
-            booking_id=self.get_object().pk, by=request.user
-        )
-        return Response(s.BookingSerializer(booking_queryset().get(pk=booking.pk)).data)
+        booking = services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
+        return self._render(booking.pk)
 
     @extend_schema(
         responses={
@@ -204,7 +223,5 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="Cancel a booking (as POST .../cancel/, without a body in the answer)",
     )
     def destroy(self, request, pk=None):
-        payments_services.booking_cancel_and_refund(
-            booking_id=self.get_object().pk, by=request.user
-        )
+        services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

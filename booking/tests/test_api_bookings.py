@@ -241,7 +241,7 @@ def test_booking_list_takes_a_constant_number_of_queries(
     for _ in range(count):
         BookingFactory(user=customer, seats=None)
     client = client_for(customer)
-    with django_assert_num_queries(4):  # user, count, page, tickets
+    with django_assert_num_queries(5):  # user, count, page, tickets, payment summaries
         assert len(client.get(BOOKINGS).json()["results"]) == count
 
 

@@ -1,30 +1,25 @@
-"""The fast renderers of a booking's parts agree with the serializers that document them."""
+"""One rendering of a booking, whichever endpoint answers it."""
+
+from decimal import Decimal
 
 import pytest
-from django.utils import timezone
-from rest_framework import serializers
 
-from booking.api.serializers import (
-    BookingSerializer,
-    BookingShowtimeSerializer,
-    BookingTicketSerializer,
-    showtime_brief,
-    ticket_representation,
-)
-from booking.selectors import booking_queryset
-
-from .factories import BookingFactory
+from screening.tests.factories import ShowtimeFactory
 
 pytestmark = pytest.mark.django_db
 
+BOOKINGS = "/api/v1/bookings/"
 
-def test_showtime_brief_and_ticket_representation_match_their_schema_serializers():
-    booking = booking_queryset().get(pk=BookingFactory(confirmed=True).pk)
-    ticket = booking.tickets.all()[0]
-    ticket.checked_in_at = timezone.now()
 
-    assert showtime_brief(booking.showtime) == BookingShowtimeSerializer(booking.showtime).data
-    assert ticket_representation(ticket) == BookingTicketSerializer(ticket).data
-    # What the declared fields would render, field by field, is what the function renders.
-    documented = serializers.Serializer.to_representation(BookingSerializer(), booking)
-    assert BookingSerializer(booking).data == documented
+def test_create_retrieve_and_list_render_a_booking_alike(customer_api):
+    showtime = ShowtimeFactory(base_price=Decimal("9.50"))
+    seat = showtime.hall.seats.order_by("pk").first()
+    created = customer_api.post(BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": seat.pk}]})
+    assert created.status_code == 201, created.content
+    booking = created.json()
+
+    assert customer_api.get(f"{BOOKINGS}{booking['id']}/").json() == booking
+    assert customer_api.get(BOOKINGS).json()["results"] == [booking]
+    assert booking["payment"] is None
+    assert booking["showtime"]["cinema"]["timezone"] == showtime.hall.cinema.timezone
+    assert booking["tickets"][0]["price"] == "9.50"

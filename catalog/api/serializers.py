@@ -1,9 +1,7 @@
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
-from screening.api.serializers import ShowtimeSerializer
-
-from ..models import MAX_DURATION_MINUTES, Genre, Movie, MovieStatus, Rating
+from ..models import MAX_DURATION_MINUTES, Genre, Rating
 
 http_url = URLValidator(schemes=["http", "https"])
 
@@ -12,42 +10,6 @@ class GenreSerializer(serializers.ModelSerializer):
     class Meta:
         model = Genre
         fields = ["id", "name", "slug"]
-
-
-class MovieSerializer(serializers.ModelSerializer):
-    genres = GenreSerializer(many=True)
-    cast = serializers.ListField(source="cast_list", child=serializers.CharField())
-    status = serializers.ChoiceField(
-        choices=MovieStatus.choices,
-        help_text="`now_showing` with upcoming showtimes, `coming_soon` otherwise.",
-    )
-
-    class Meta:
-        model = Movie
-        fields = [
-            "id",
-            "title",
-            "synopsis",
-            "duration_minutes",
-            "release_date",
-            "rating",
-            "genres",
-            "director",
-            "cast",
-            "language",
-            "poster_url",
-            "trailer_url",
-            "status",
-        ]
-        read_only_fields = fields
-
-
-class MovieDetailSerializer(MovieSerializer):
-    upcoming_showtimes = ShowtimeSerializer(many=True)
-
-    class Meta(MovieSerializer.Meta):
-        fields = [*MovieSerializer.Meta.fields, "upcoming_showtimes"]
-        read_only_fields = fields
 
 
 class MovieInputSerializer(serializers.Serializer):

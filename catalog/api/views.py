@@ -1,16 +1,8 @@
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
 
-from core.filters import IdFilter
-from core.openapi import error_response
-from core.permissions import IsStaff, ReadOnly
-
-from .. import services
-from ..models import Genre, MovieStatus, Rating
-from ..selectors import movie_detail, movie_list
+from ..models import Genre
 from . import serializers as s
 
 
@@ -21,72 +13,3 @@ class GenreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.GenreSerializer
     pagination_class = None
     filter_backends: list = []
-
-
-class MovieFilter(filters.FilterSet):
-    genre = IdFilter(field_name="genres", help_text="A genre id.")
-    status = filters.ChoiceFilter(choices=MovieStatus.choices)
-    rating = filters.ChoiceFilter(choices=Rating.choices)
-
-
-@extend_schema(tags=["catalog"])
-@extend_schema_view(
-    list=extend_schema(summary="Search and filter movies"),
-    retrieve=extend_schema(summary="A movie with its upcoming showtimes"),
-)
-class MovieViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Anyone reads; staff and administrators write."""
-
-    permission_classes = [ReadOnly | IsStaff]
-    filterset_class = MovieFilter
-    search_fields = ["title", "director", "cast"]
-    ordering_fields = ["title", "release_date", "duration_minutes", "created_at"]
-
-    def get_queryset(self):
-        return movie_detail() if self.action == "retrieve" else movie_list()
-
-    def get_serializer_class(self):
-        return s.MovieDetailSerializer if self.action == "retrieve" else s.MovieSerializer
-
-    def _render(self, movie, status_code=status.HTTP_200_OK):
-        return Response(s.MovieSerializer(movie_list().get(pk=movie.pk)).data, status=status_code)
-
-    @extend_schema(
-        request=s.MovieInputSerializer, responses={201: s.MovieSerializer}, summary="Add a movie"
-    )
-    def create(self, request):
-        serializer = s.MovieInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        movie = services.movie_create(**serializer.validated_data)
-        return self._render(movie, status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=s.MovieInputSerializer,
-        responses={200: s.MovieSerializer, 409: error_response("`movie_has_showtimes`.")},
-        summary="Replace a movie",
-    )
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    @extend_schema(
-        request=s.MovieInputSerializer(partial=True),
-        responses={200: s.MovieSerializer, 409: error_response("`movie_has_showtimes`.")},
-        summary="Change a movie",
-    )
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-    def _update(self, request, *, partial: bool):
-        movie = self.get_object()
-        serializer = s.MovieInputSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        movie = services.movie_update(movie=movie, data=serializer.validated_data)
-        return self._render(movie)
-
-    @extend_schema(
-        responses={204: None, 409: error_response("`movie_has_bookings`: tickets were sold.")},
-        summary="Delete a movie and its showtimes",
-    )
-    def destroy(self, request, pk=None):
-        services.movie_delete(movie=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)

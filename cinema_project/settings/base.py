@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "screening",
     "booking",
     "payments",
+    "demo",
 ]
 
 MIDDLEWARE = [

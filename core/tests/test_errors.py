@@ -68,11 +68,13 @@ def test_other_database_errors_are_500(api_client):
     assert response.status_code == 500
 
 
-def test_unforeseen_integrity_error_is_a_409(api_client):
+def test_unforeseen_integrity_error_is_a_logged_500(api_client, caplog):
+    """Services turn the constraints they expect into domain errors; any other is a bug."""
     with mock.patch("accounts.services.user_login", side_effect=IntegrityError(1062, "Duplicate")):
         response = api_client.post(LOGIN, CREDENTIALS)
-    assert response.status_code == 409
-    assert error_of(response)["code"] == "conflict"
+    assert response.status_code == 500
+    assert error_of(response)["code"] == "server_error"
+    assert any(record.exc_info for record in caplog.records)
 
 
 def test_handler500_outside_drf():

@@ -1,4 +1,3 @@
-from datetime import date
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -19,8 +18,8 @@ class CardInputSerializer(serializers.Serializer):
 
     def validate_number(self, value: str) -> str:
         digits = value.replace(" ", "").replace("-", "")
-        if not digits.isdigit():
-            raise serializers.ValidationError("Use digits only.")
+        if not (digits.isascii() and digits.isdigit()):
+            raise serializers.ValidationError("Use the digits 0-9 only.")
         return digits
 
 
@@ -42,8 +41,7 @@ class SavedCardSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_expired(self, card: SavedCard) -> bool:
-        today = date.today()
-        return (card.exp_year, card.exp_month) < (today.year, today.month)
+        return card.expired
 
 
 class PayInputSerializer(serializers.Serializer):

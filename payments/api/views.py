@@ -6,8 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.api.serializers import BookingSerializer
-from booking.selectors import booking_queryset
-from core.idempotency import HEADER, idempotent_leased, key_from_header, replay_headers
+from booking.selectors import booking_queryset, payment_summaries_attach
+from core.idempotency import HEADER, idempotent, key_from_header, replay_headers
 from core.openapi import error_response
 from core.permissions import IsAdmin
 
@@ -27,19 +27,13 @@ PAY_KEY = OpenApiParameter(
 )
 
 
-class PaidBookingSerializer(BookingSerializer):
-    """The booking once paid: its tickets carry their codes, and the payment is attached."""
-
-    payment = s.PaymentSerializer(allow_null=True)
-
-
 @extend_schema(tags=["payments"])
 class PayView(APIView):
     @extend_schema(
         request=s.PayInputSerializer,
         parameters=[PAY_KEY],
         responses={
-            200: PaidBookingSerializer,
+            200: BookingSerializer,
             402: error_response(
                 "`payment_declined` (`details.decline_code`): the booking stays pending."
             ),
@@ -62,21 +56,24 @@ class PayView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def pay():
-            booking, payment = services.booking_pay(
+        def pay(resumed: bool):
+            booking, _ = services.booking_pay(
                 user=request.user,
                 booking_id=pk,
                 card_id=data.get("card_id"),
                 card=CardDetails(**data["card"]) if "card" in data else None,
+                resumed=resumed,
             )
-            body = {
-                **BookingSerializer(booking_queryset().get(pk=booking.pk)).data,
-                "payment": s.PaymentSerializer(payment).data if payment else None,
-            }
-            return status.HTTP_200_OK, body
+            booking = payment_summaries_attach([booking_queryset().get(pk=booking.pk)])[0]
+            return status.HTTP_200_OK, BookingSerializer(booking).data
 
-        status_code, body, replayed = idempotent_leased(
-            user=request.user, scope=f"booking_pay:{pk}", key=key, payload=request.data, action=pay
+        status_code, body, replayed = idempotent(
+            user=request.user,
+            scope=f"booking_pay:{pk}",
+            key=key,
+            payload=request.data,
+            action=pay,
+            replay_errors=True,
         )
         return Response(body, status=status_code, headers=replay_headers(replayed))
 

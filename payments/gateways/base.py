@@ -33,6 +33,8 @@ class Charge:
     amount: Decimal
     decline_code: str = ""
     message: str = ""
+    currency: str = ""
+    amount_refunded: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class PaymentGateway(ABC):
 
     @abstractmethod
     def charge_lookup(self, *, idempotency_key: str) -> Charge | None:
-        """The charge made with this key, if the provider made one (for reconciliation)."""
+        """The charge made with this key, if the provider made one, as the provider has it now
+        (refunds included): what reconciliation and webhooks trust."""
 
     @abstractmethod
     def refund(

@@ -68,8 +68,15 @@ class SandboxGateway(PaymentGateway):
 
     def _charge_from(self, record: SandboxCharge) -> Charge:
         decline = dict(DECLINES.values()).get(record.decline_code, "")
+        refunded = record.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
         return Charge(
-            record.reference, record.succeeded, record.amount, record.decline_code, decline
+            record.reference,
+            record.succeeded,
+            record.amount,
+            record.decline_code,
+            decline,
+            currency=record.currency,
+            amount_refunded=refunded,
         )
 
     def charge(self, *, amount, currency, token, idempotency_key, description) -> Charge:
@@ -123,7 +130,8 @@ class SandboxGateway(PaymentGateway):
 
     def webhook_parse(self, *, body: bytes, signature: str) -> WebhookEvent:
         secret = settings.PAYMENT_WEBHOOK_SECRET
-        if not secret or not hmac.compare_digest(sign(body, secret), signature or ""):
+        expected = sign(body, secret).encode() if secret else b""
+        if not secret or not hmac.compare_digest(expected, (signature or "").encode()):
             raise InvalidSignature()
         try:
             event = json.loads(body)

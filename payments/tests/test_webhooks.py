@@ -1,12 +1,15 @@
 import json
+from decimal import Decimal
 
 import pytest
 
 from booking.models import BookingStatus
-from payments.gateways.sandbox import sign
+from payments.gateways import gateway
+from payments.gateways.base import GatewayError
+from payments.gateways.sandbox import SandboxGateway, sign
 from payments.models import Payment, PaymentEvent, PaymentStatus, SandboxCharge, WebhookEvent
 
-from .helpers import LOST_ANSWER, card, held_booking, pay, webhook
+from .helpers import DECLINED, LOST_ANSWER, card, held_booking, pay, webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +92,7 @@ def test_charge_succeeded_settles_a_payment_whose_answer_was_lost(
 def test_charge_refunded_at_the_provider_is_recorded(customer, customer_api, api_client):
     pay(customer_api, held_booking(customer, price="20.00"))
     payment = Payment.objects.get()
+    refund_at_the_provider(payment, "8.00")
     event = {
         "id": "evt_r",
         "type": "charge.refunded",
@@ -101,4 +105,134 @@ def test_charge_refunded_at_the_provider_is_recorded(customer, customer_api, api
         "8.00",
     )
     event["id"] = "evt_r2"
+    assert webhook(api_client, event).json()["outcome"] == "refund known already"
+
+
+def refund_at_the_provider(payment, amount: str) -> None:
+    """A refund made in the provider's dashboard: its ledger knows, we do not (yet)."""
+    gateway().refund(
+        charge_reference=payment.provider_reference,
+        amount=Decimal(amount),
+        idempotency_key=f"dashboard-{amount}",
+    )
+
+
+def test_a_refund_the_provider_did_not_make_is_not_recorded(customer, customer_api, api_client):
+    pay(customer_api, held_booking(customer, price="20.00"))
+    payment = Payment.objects.get()
+    event = {
+        "id": "evt_forged",
+        "type": "charge.refunded",
+        "data": {"charge": payment.provider_reference, "amount_refunded": "20.00"},
+    }
+    assert webhook(api_client, event).json()["outcome"] == "refund known already"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+
+
+def test_a_signed_charge_succeeded_cannot_confirm_a_declined_payment(
+    customer, customer_api, api_client
+):
+    """The event is checked against the provider's own record of the charge: a declined charge
+    stays declined whatever the event claims, and so does an amount that is not the payment's."""
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(DECLINED)).status_code == 402
+    payment = Payment.objects.get()
+    charge = SandboxCharge.objects.get()
+    for event_id, amount in [("evt_lie", str(charge.amount)), ("evt_cent", "0.01")]:
+        event = {
+            "id": event_id,
+            "type": "charge.succeeded",
+            "data": {
+                "charge": charge.reference,
+                "idempotency_key": payment.gateway_key,
+                "amount": amount,
+            },
+        }
+        assert webhook(api_client, event).status_code == 200
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert (payment.status, booking.status) == (PaymentStatus.FAILED, BookingStatus.PENDING)
+
+
+def test_an_event_whose_charge_differs_from_the_payment_is_ignored(
+    customer, customer_api, api_client
+):
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    payment = Payment.objects.get()
+    SandboxCharge.objects.update(amount=Decimal("0.01"))
+    event = {
+        "id": "evt_cheap",
+        "type": "charge.succeeded",
+        "data": {"idempotency_key": payment.gateway_key},
+    }
+    outcome = webhook(api_client, event).json()["outcome"]
+    assert outcome == "the provider's charge differs from the payment: ignored"
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING
+
+
+def test_an_event_that_failed_to_apply_is_applied_when_sent_again(
+    customer, customer_api, api_client, monkeypatch
+):
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    payment = Payment.objects.get()
+    event = {
+        "id": "evt_retry",
+        "type": "charge.succeeded",
+        "data": {"idempotency_key": payment.gateway_key},
+    }
+
+    def down(self, **kwargs):
+        raise GatewayError("provider down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SandboxGateway, "charge_lookup", down)
+        response = webhook(api_client, event)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "payment_gateway_unavailable"
+
+    again = webhook(api_client, event)
+    assert again.json() == {"received": True, "duplicate": False, "outcome": "payment succeeded"}
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert webhook(api_client, event).json()["duplicate"] is True
+
+
+@pytest.mark.parametrize("signature", ["sha256=é", "sha256=\u0663\u0664", "\u00d7"])
+def test_a_non_ascii_signature_is_400(api_client, signature):
+    body = json.dumps({"id": "evt_1", "type": "x", "data": {}}).encode()
+    response = api_client.post(
+        URL, body, content_type="application/json", HTTP_X_SIGNATURE=signature
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_signature"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "e" * 101, "type": "charge.succeeded", "data": {}},
+        {"id": "evt_1", "type": "t" * 101, "data": {}},
+        {"id": "", "type": "x", "data": {}},
+    ],
+)
+def test_an_event_id_or_type_longer_than_recorded_is_400(api_client, event):
+    response = webhook(api_client, event)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_non_numeric_amount_in_an_event_is_no_error(customer, customer_api, api_client):
+    """Amounts in events are not read at all: the provider's record is."""
+    pay(customer_api, held_booking(customer))
+    payment = Payment.objects.get()
+    event = {
+        "id": "evt_nan",
+        "type": "charge.refunded",
+        "data": {"charge": payment.provider_reference, "amount_refunded": "lots"},
+    }
     assert webhook(api_client, event).json()["outcome"] == "refund known already"

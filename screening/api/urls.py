@@ -1,8 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import movies, views
 
 router = SimpleRouter()
+router.register("movies", movies.MovieViewSet, basename="movie")
 router.register("cinemas", views.CinemaViewSet, basename="cinema")
 router.register("halls", views.HallViewSet, basename="hall")
 router.register("showtimes", views.ShowtimeViewSet, basename="showtime")

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as accounts_services
@@ -196,9 +195,9 @@ class Command(BaseCommand):
                 "The demo accounts have published passwords; refusing with DEBUG=False. "
                 "Pass --allow-production if this database is really for a demo."
             )
-        with transaction.atomic():
-            created = self._accounts() + self._catalog() + self._cinemas()
-        created += self._showtimes()
+        # Each service owns its transaction; every step looks its objects up first, so a run
+        # that stopped half-way is completed by the next one.
+        created = self._accounts() + self._catalog() + self._cinemas() + self._showtimes()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} objects created)."))
         self.stdout.write("Log in with:")
         for email, password, role, *_ in ACCOUNTS:

@@ -1,0 +1,287 @@
+"""Paying for a booking exactly once.
+
+Three steps, so that the provider is never called while a transaction is open: reserve (a short
+transaction: the booking locked and checked, an in-flight payment row inserted - one per booking,
+a unique key), charge (no transaction), settle (a short transaction: the payment and the booking's
+confirmation together). A charge whose booking can no longer be confirmed is refunded: a payment
+ends confirmed or refunded, never charged and unconfirmed. When the provider does not answer, the
+payment waits for reconciliation, and the next attempt to pay settles it first, so a retry never
+charges twice.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from booking import locks as booking_locks
+from booking import services as booking_services
+from booking.exceptions import BookingNotFound, BookingNotPayable, HoldExpired
+from booking.models import Booking, BookingStatus
+
+from ..audit import payment_event_record
+from ..cards import CardDetails, card_expired
+from ..exceptions import (
+    PaymentDeclined,
+    PaymentGatewayUnavailable,
+    PaymentNotRefundable,
+    RefundFailed,
+)
+from ..gateways import gateway
+from ..gateways.base import Charge, GatewayError
+from ..locks import payment_lock
+from ..models import LIVE_CAPTURE, Payment, PaymentEvent, PaymentStatus, SavedCard
+from .refunds import payment_refund
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PaymentSource:
+    token: str
+    brand: str
+    last4: str
+
+
+def _payment_source(*, user: User, card_id: int | None, card: CardDetails | None) -> PaymentSource:
+    if card_id is not None:
+        saved = SavedCard.objects.filter(user=user, pk=card_id, provider=gateway().name).first()
+        if saved is None:
+            raise ValidationError({"card_id": ["No such saved card."]})
+        if card_expired(saved.exp_month, saved.exp_year):
+            raise ValidationError({"card_id": ["This card has expired."]})
+        return PaymentSource(saved.token, saved.brand, saved.last4)
+    if card is None:
+        raise ValidationError({"card": ["Give a saved card_id or the card's details."]})
+    token = gateway().tokenize(card)
+    return PaymentSource(token.token, token.brand, token.last4)
+
+
+def booking_pay(
+    *,
+    user: User,
+    booking_id: int,
+    card_id: int | None = None,
+    card: CardDetails | None = None,
+    resumed: bool = False,
+) -> tuple[Booking, Payment | None]:
+    """Charge a booking's total once and confirm it; returns the booking and the payment.
+
+    A free booking (total 0) is confirmed without a card. `resumed`: an earlier request with the
+    same Idempotency-Key died mid-way - its payment is settled with the provider first, and a
+    booking it paid is answered as paid. Raises BookingNotFound (404, also for someone else's),
+    PaymentDeclined (402: the booking stays pending until its hold expires), HoldExpired (410:
+    nothing charged, or the charge refunded), BookingNotPayable (409: paid already, cancelled,
+    or another payment in progress), PaymentGatewayUnavailable (503: the provider did not answer;
+    a retry is safe).
+    """
+    booking = Booking.objects.filter(pk=booking_id, user=user).first()
+    if booking is None:
+        raise BookingNotFound()
+    if booking.total == 0:
+        return booking_services.booking_confirm(booking_id=booking.pk), None
+    settled = _unknown_outcomes_settle(booking.pk, abandoned_in_flight=resumed)
+    if settled is not None:
+        return settled
+    if resumed:
+        booking.refresh_from_db()
+        paid = Payment.objects.filter(booking=booking, status__in=LIVE_CAPTURE).first()
+        if booking.status == BookingStatus.CONFIRMED and paid is not None:
+            return booking, paid
+    source = _payment_source(user=user, card_id=card_id, card=card)
+    payment = _payment_reserve(booking_id=booking.pk, user=user, source=source)
+    try:
+        charge = gateway().charge(
+            amount=payment.amount,
+            currency=payment.currency,
+            token=source.token,
+            idempotency_key=payment.gateway_key,
+            description=f"Booking {booking.reference}",
+        )
+    except GatewayError as exc:
+        _outcome_unknown(payment.pk, str(exc))
+        raise PaymentGatewayUnavailable() from exc
+    return charge_settle(payment.pk, charge)
+
+
+def _payment_reserve(*, booking_id: int, user: User, source: PaymentSource) -> Payment:
+    """Check under the booking's locks that it can be paid, and record the payment in flight.
+
+    The unique key on (booking, in_flight) lets one request at a time charge a booking: a second
+    one, racing with another key, is refused here, before anything is charged.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            booking = booking_locks.booking_lock(booking_id)
+            if booking.status == BookingStatus.CONFIRMED:
+                raise BookingNotPayable("This booking is paid already.")
+            booking_services.booking_payable_check(booking, now)
+            payment = Payment.objects.create(
+                booking=booking,
+                user=user,
+                amount=booking.total,
+                currency=booking.currency,
+                provider=gateway().name,
+                card_brand=source.brand,
+                card_last4=source.last4,
+            )
+            payment_event_record(
+                payment,
+                PaymentEvent.Kind.CREATED,
+                amount=str(payment.amount),
+                currency=payment.currency,
+                card=f"{source.brand} {source.last4}",
+            )
+    except IntegrityError as exc:
+        raise BookingNotPayable("Another payment for this booking is in progress.") from exc
+    return payment
+
+
+def _outcome_unknown(payment_id: int, error: str) -> None:
+    """The provider did not answer: keep the payment PENDING for reconciliation, and let the
+    booking be paid again (the next attempt settles this one first)."""
+    with transaction.atomic(durable=True):
+        payment = payment_lock(payment_id)
+        if payment.status == PaymentStatus.PENDING:
+            payment.in_flight = None
+            payment.needs_reconciliation = True
+            payment.failure_message = error[:255]
+            payment.save(
+                update_fields=["in_flight", "needs_reconciliation", "failure_message", "updated_at"]
+            )
+            payment_event_record(payment, PaymentEvent.Kind.GATEWAY_ERROR, error=error)
+
+
+def charge_settle(payment_id: int, charge: Charge) -> tuple[Booking, Payment]:
+    """Record what the provider did with a charge - from the request that made it, a webhook or
+    reconciliation, in any order: settling twice changes nothing.
+
+    A declined charge fails the payment (PaymentDeclined). A successful one confirms the booking
+    in the same transaction; if the booking cannot be confirmed any more (its seats were taken,
+    it was cancelled, another payment paid it), the charge is refunded and the reason raised.
+    """
+    booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
+    if not charge.succeeded:
+        payment_failed(
+            payment_id,
+            code=charge.decline_code,
+            message=charge.message,
+            reference=charge.reference,
+            event=PaymentEvent.Kind.FAILED,
+            decline_code=charge.decline_code,
+        )
+        raise PaymentDeclined(
+            charge.message or PaymentDeclined.message, details={"decline_code": charge.decline_code}
+        )
+    try:
+        with transaction.atomic(durable=True):
+            booking = booking_locks.booking_lock(booking_id)
+            paid_by_other = (
+                Payment.objects.filter(booking_id=booking_id, status__in=LIVE_CAPTURE)
+                .exclude(pk=payment_id)
+                .exists()
+            )
+            if paid_by_other:
+                raise BookingNotPayable("This booking is paid already.")
+            booking = booking_services.booking_confirm_locked(booking, timezone.now())
+            payment = payment_lock(payment_id)
+            if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+                payment_captured(payment, charge)
+    except (HoldExpired, BookingNotPayable) as exc:
+        _charge_refund_unconfirmable(payment_id, charge, exc.message)
+        raise
+    return booking, payment
+
+
+def payment_failed(
+    payment_id: int, *, code: str, event: str, message: str = "", reference: str = "", **audit
+) -> None:
+    """A pending payment that did not go through: it fails, and the booking may be paid again."""
+    with transaction.atomic(durable=True):
+        payment = payment_lock(payment_id)
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED
+            payment.in_flight = None
+            payment.needs_reconciliation = False
+            payment.provider_reference = reference or payment.provider_reference
+            payment.failure_code = code
+            payment.failure_message = message
+            payment.save()
+            payment_event_record(payment, event, **audit)
+
+
+def payment_captured(payment: Payment, charge: Charge, **audit) -> None:
+    """Record a locked payment's charge as captured."""
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.in_flight = None
+    payment.needs_reconciliation = False
+    payment.provider_reference = charge.reference
+    payment.failure_code = payment.failure_message = ""
+    payment.save()
+    payment_event_record(payment, PaymentEvent.Kind.SUCCEEDED, reference=charge.reference, **audit)
+
+
+def _charge_refund_unconfirmable(payment_id: int, charge: Charge, reason: str) -> None:
+    """Money came in for a booking that cannot be confirmed: record it, and give it back."""
+    with transaction.atomic(durable=True):
+        payment = payment_lock(payment_id)
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            payment_captured(payment, charge, unconfirmable=reason)
+    try:
+        payment_refund(payment_id=payment_id, reason=f"Booking not confirmed: {reason}")
+    except RefundFailed:
+        logger.warning("Refund of unconfirmable payment %s left for reconciliation", payment_id)
+    except (ValidationError, PaymentNotRefundable):
+        pass  # refunded, or being refunded, already: this charge was settled before
+
+
+def _unknown_outcomes_settle(
+    booking_id: int, *, abandoned_in_flight: bool
+) -> tuple[Booking, Payment] | None:
+    """Before charging a booking again, ask the provider about earlier attempts it did not answer
+    (and, with `abandoned_in_flight`, about attempts whose request died mid-charge).
+
+    If one did go through, it pays for the booking and no new charge is made. Raises
+    PaymentGatewayUnavailable while the provider still cannot say.
+    """
+    unknown = Payment.objects.filter(booking_id=booking_id, status=PaymentStatus.PENDING)
+    if not abandoned_in_flight:
+        unknown = unknown.filter(needs_reconciliation=True)
+    for payment in unknown:
+        try:
+            settled = payment_reconcile(payment_id=payment.pk)
+        except GatewayError as exc:
+            raise PaymentGatewayUnavailable() from exc
+        except (PaymentDeclined, HoldExpired, BookingNotPayable):
+            continue
+        if settled is not None:
+            return settled
+    return None
+
+
+def payment_reconcile(*, payment_id: int) -> tuple[Booking, Payment] | None:
+    """Settle a payment whose outcome is unknown by asking the provider about its charge.
+
+    No charge at the provider: the payment failed (nothing was charged). Raises GatewayError
+    when the provider cannot be asked, and what `charge_settle` raises.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    charge = gateway().charge_lookup(idempotency_key=payment.gateway_key)
+    if charge is None:
+        payment_failed(
+            payment_id,
+            code="not_charged",
+            event=PaymentEvent.Kind.RECONCILED,
+            outcome="no charge at the provider",
+        )
+        return None
+    payment_event_record(
+        payment,
+        PaymentEvent.Kind.RECONCILED,
+        outcome="succeeded" if charge.succeeded else "declined",
+    )
+    return charge_settle(payment_id, charge)

@@ -1,0 +1,82 @@
+"""Settling what the provider did not tell us, for cron (`manage.py reconcile_payments`)."""
+
+import contextlib
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from booking.exceptions import BookingNotPayable, HoldExpired
+from booking.models import BookingStatus
+
+from ..exceptions import PaymentDeclined, RefundFailed
+from ..gateways import gateway
+from ..gateways.base import GatewayError
+from ..models import LIVE_CAPTURE, Payment, PaymentStatus, Refund, RefundStatus
+from .paying import payment_reconcile
+from .refunds import external_refund_record, refund_everything, refund_execute
+
+# A payment in flight for longer than this is presumed abandoned (its process died).
+IN_FLIGHT_LIMIT = timedelta(minutes=2)
+# Refunds made at the provider are looked for on payments captured this recently.
+REFUND_LOOKBACK = timedelta(days=30)
+
+
+def payments_reconcile_all() -> dict[str, int]:
+    """Settle payments whose outcome is unknown or whose process died mid-charge, retry refunds
+    the provider failed, refund money that came in for bookings never confirmed, and record
+    refunds made at the provider whose webhook never arrived."""
+    now = timezone.now()
+    counts = {
+        "examined": 0,
+        "refunds_retried": 0,
+        "unconfirmed_refunded": 0,
+        "provider_refunds_recorded": 0,
+    }
+    stale = Payment.objects.filter(status=PaymentStatus.PENDING).filter(
+        Q(needs_reconciliation=True) | Q(in_flight=True, created_at__lt=now - IN_FLIGHT_LIMIT)
+    )
+    for payment_id in stale.values_list("pk", flat=True):
+        # Whatever the outcome, it is recorded; a provider still silent is asked again next run.
+        with contextlib.suppress(GatewayError, PaymentDeclined, HoldExpired, BookingNotPayable):
+            payment_reconcile(payment_id=payment_id)
+        counts["examined"] += 1
+    pending_refunds = Refund.objects.filter(
+        status=RefundStatus.PENDING, created_at__lt=now - IN_FLIGHT_LIMIT
+    )
+    for refund_id in pending_refunds.values_list("pk", flat=True):
+        with contextlib.suppress(RefundFailed):
+            refund_execute(refund_id)
+            counts["refunds_retried"] += 1
+    unconfirmed = list(
+        Payment.objects.filter(status__in=LIVE_CAPTURE, updated_at__lt=now - IN_FLIGHT_LIMIT)
+        .exclude(booking__status=BookingStatus.CONFIRMED)
+        .values_list("pk", flat=True)
+    )
+    refund_everything(
+        Payment.objects.filter(pk__in=unconfirmed), reason="Booking not confirmed.", by=None
+    )
+    counts["unconfirmed_refunded"] = len(unconfirmed)
+    counts["provider_refunds_recorded"] = _provider_refunds_record(now)
+    return counts
+
+
+def _provider_refunds_record(now) -> int:
+    """Refunds made at the provider (its dashboard) whose `charge.refunded` webhook was lost."""
+    recorded = 0
+    captured = Payment.objects.filter(
+        status__in=LIVE_CAPTURE, created_at__gte=now - REFUND_LOOKBACK
+    ).values_list("pk", "amount", "amount_refunded")
+    for payment_id, amount, amount_refunded in captured:
+        try:
+            charge = gateway().charge_lookup(idempotency_key=Payment(pk=payment_id).gateway_key)
+        except GatewayError:
+            continue
+        if (
+            charge is not None
+            and charge.amount == amount
+            and charge.amount_refunded > amount_refunded
+        ):
+            external_refund_record(payment_id, charge.amount_refunded)
+            recorded += 1
+    return recorded

@@ -1,0 +1,165 @@
+"""Refunds: an amount reserved under the payment's lock before the provider is called, so racing
+refunds never add up to more than was captured. A full refund cancels the booking (its seats are
+free again and its tickets void); a partial one keeps it, and shows on it."""
+
+import contextlib
+import logging
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from booking import services as booking_services
+from booking.exceptions import BookingNotCancellable
+from booking.models import BookingStatus
+
+from ..audit import payment_event_record
+from ..exceptions import PaymentNotRefundable, RefundFailed
+from ..gateways import gateway
+from ..gateways.base import GatewayError
+from ..locks import payment_lock, refund_lock
+from ..models import LIVE_CAPTURE, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
+
+logger = logging.getLogger(__name__)
+
+
+def _refundable(payment: Payment) -> Decimal:
+    """What is left to refund: captured, less refunds done or under way."""
+    reserved = payment.refunds.filter(
+        status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED]
+    ).aggregate(total=Sum("amount"))["total"]
+    return payment.amount - (reserved or Decimal("0.00"))
+
+
+def payment_refund(
+    *, payment_id: int, amount: Decimal | None = None, reason: str = "", by: User | None = None
+) -> Refund:
+    """Refund a payment, all that is left (`amount=None`) or part of it.
+
+    The refund's amount is reserved under the payment's row lock before the provider is called,
+    so two refunds racing each other never add up to more than was captured (the second gets a
+    ValidationError). A provider failure leaves the refund PENDING for reconciliation
+    (RefundFailed, 503). Once nothing is left, the booking is cancelled (if it is not already).
+    """
+    with transaction.atomic(durable=True):
+        payment = payment_lock(payment_id)
+        if payment.status not in LIVE_CAPTURE:
+            raise PaymentNotRefundable()
+        refundable = _refundable(payment)
+        amount = refundable if amount is None else amount
+        if refundable <= 0:
+            raise ValidationError({"amount": ["Nothing is left to refund on this payment."]})
+        if not Decimal("0.00") < amount <= refundable:
+            raise ValidationError(
+                {"amount": [f"At most {refundable} {payment.currency} can be refunded."]}
+            )
+        refund = Refund.objects.create(
+            payment=payment, amount=amount, reason=reason[:200], created_by=by
+        )
+        payment_event_record(
+            payment,
+            PaymentEvent.Kind.REFUND_REQUESTED,
+            refund=refund.pk,
+            amount=str(amount),
+            reason=reason,
+        )
+    refund = refund_execute(refund.pk)
+    _booking_cancel_if_refunded(refund.payment_id, by=by, reason=reason)
+    return refund
+
+
+def refund_execute(refund_id: int) -> Refund:
+    """Ask the provider for a reserved refund and record its answer. Raises RefundFailed."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    try:
+        result = gateway().refund(
+            charge_reference=refund.payment.provider_reference,
+            amount=refund.amount,
+            idempotency_key=refund.gateway_key,
+        )
+    except GatewayError as exc:
+        payment_event_record(
+            refund.payment, PaymentEvent.Kind.REFUND_FAILED, refund=refund.pk, error=str(exc)
+        )
+        raise RefundFailed() from exc
+    with transaction.atomic(durable=True):
+        payment = payment_lock(refund.payment_id)
+        refund = refund_lock(refund_id)
+        if refund.status == RefundStatus.PENDING:
+            refund_record(payment, refund, result.reference)
+    return refund
+
+
+def refund_record(payment: Payment, refund: Refund, reference: str) -> None:
+    """Record a refund the provider made, on the locked payment."""
+    refund.status = RefundStatus.SUCCEEDED
+    refund.provider_reference = reference
+    refund.completed_at = timezone.now()
+    refund.save(update_fields=["status", "provider_reference", "completed_at"])
+    payment.amount_refunded += refund.amount
+    payment.status = (
+        PaymentStatus.REFUNDED
+        if payment.amount_refunded >= payment.amount
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    payment.save(update_fields=["amount_refunded", "status", "updated_at"])
+    payment_event_record(
+        payment,
+        PaymentEvent.Kind.REFUNDED,
+        refund=refund.pk,
+        amount=str(refund.amount),
+        reference=reference,
+    )
+
+
+def _booking_cancel_if_refunded(payment_id: int, *, by: User | None, reason: str) -> None:
+    """A booking whose money went back in full is no longer sold: cancel it (seats free,
+    tickets void, the customer told). Nothing to do while the refund is pending or partial."""
+    payment = Payment.objects.select_related("booking").get(pk=payment_id)
+    if payment.status != PaymentStatus.REFUNDED:
+        return
+    if payment.booking.status != BookingStatus.CONFIRMED:
+        return
+    if Payment.objects.filter(booking_id=payment.booking_id, status__in=LIVE_CAPTURE).exists():
+        return  # another payment still pays for it
+    with contextlib.suppress(BookingNotCancellable):  # cancelled meanwhile
+        booking_services.booking_cancel(
+            booking_id=payment.booking_id, by=by, reason=reason or "Refunded in full."
+        )
+
+
+def refund_everything(payments: QuerySet[Payment], *, reason: str, by: User | None) -> None:
+    """Refund what is left of each payment; a provider failure is left for reconciliation."""
+    for payment in payments.filter(status__in=LIVE_CAPTURE):
+        try:
+            payment_refund(payment_id=payment.pk, reason=reason, by=by)
+        except RefundFailed:
+            logger.warning("Refund of payment %s left for reconciliation", payment.pk)
+        except (ValidationError, PaymentNotRefundable):
+            pass  # nothing left: refunded or being refunded already
+
+
+def payments_refund_for_cancelled_bookings(
+    *, booking_ids: list[int], by: User | None, reason: str
+) -> None:
+    """Booking's `on_bookings_cancelled` hook (payments/apps.py): cancelled bookings get back
+    everything paid for them."""
+    refund_everything(Payment.objects.filter(booking_id__in=booking_ids), reason=reason, by=by)
+
+
+def external_refund_record(payment_id: int, amount_refunded: Decimal) -> str:
+    """A refund made at the provider (its dashboard): bring our records up to its total."""
+    with transaction.atomic(durable=True):
+        payment = payment_lock(payment_id)
+        missing = min(amount_refunded, payment.amount) - payment.amount_refunded
+        if missing <= 0 or payment.status not in LIVE_CAPTURE:
+            return "refund known already"
+        refund = Refund.objects.create(
+            payment=payment, amount=missing, reason="Refunded at the provider."
+        )
+        refund_record(payment, refund, reference="")
+    _booking_cancel_if_refunded(payment_id, by=None, reason="Refunded at the provider.")
+    return f"refund of {missing} recorded"
