@@ -1,0 +1,73 @@
+"""SQL over a sold-out showtime, run after the load: what the database says was sold.
+
+Table and column names come from the models (`_meta`), not from this file: renaming a table or a
+column does not silently make a check count nothing.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Sales:
+    twice: int  # seats ticketed or claimed twice: must be 0
+    claimed: int  # seats claimed, held or sold
+    sold: int  # seats sold: claims without an expiry
+
+
+def _names() -> dict[str, str]:
+    """The quoted names the queries below use: `ticket`, `ticket_seat`, `booking_pk`, ..."""
+    from django.db import connection
+
+    from booking.models import Booking, SeatClaim, Ticket
+
+    quote = connection.ops.quote_name
+    names = {}
+    for model, fields in [
+        (Ticket, ["seat", "booking"]),
+        (Booking, ["showtime", "status"]),
+        (SeatClaim, ["seat", "showtime", "expires_at"]),
+    ]:
+        key = model._meta.model_name
+        names[key] = quote(model._meta.db_table)
+        names[f"{key}_pk"] = quote(model._meta.pk.column)
+        for name in fields:
+            names[f"{key}_{name}"] = quote(model._meta.get_field(name).column)
+    return names
+
+
+TICKETED_TWICE = """
+    SELECT COUNT(*) FROM (
+        SELECT t.{ticket_seat} FROM {ticket} t
+        JOIN {booking} b ON b.{booking_pk} = t.{ticket_booking}
+        WHERE b.{booking_showtime} = %s AND b.{booking_status} IN (%s, %s)
+        GROUP BY t.{ticket_seat} HAVING COUNT(*) > 1
+    ) twice
+"""
+CLAIMED_TWICE = """
+    SELECT COUNT(*) FROM (
+        SELECT {seatclaim_seat} FROM {seatclaim} WHERE {seatclaim_showtime} = %s
+        GROUP BY {seatclaim_seat} HAVING COUNT(*) > 1
+    ) twice
+"""
+CLAIMED_AND_SOLD = """
+    SELECT COUNT(*), COUNT(*) - COUNT({seatclaim_expires_at}) FROM {seatclaim}
+    WHERE {seatclaim_showtime} = %s
+"""
+
+
+def sales(showtime_id: int) -> Sales:
+    """Seats of one showtime ticketed or claimed twice by live bookings, claimed, sold."""
+    from django.db import connection
+
+    from booking.models import BookingStatus
+
+    names = _names()
+    live = [BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(TICKETED_TWICE.format_map(names), [showtime_id, *live])
+        (tickets_twice,) = cursor.fetchone()
+        cursor.execute(CLAIMED_TWICE.format_map(names), [showtime_id])
+        (claims_twice,) = cursor.fetchone()
+        cursor.execute(CLAIMED_AND_SOLD.format_map(names), [showtime_id])
+        claimed, sold = cursor.fetchone()
+    return Sales(twice=tickets_twice + claims_twice, claimed=claimed, sold=sold)

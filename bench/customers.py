@@ -1,0 +1,127 @@
+"""Customers selling a showtime out over HTTP, as browsers showing the seat map would.
+
+Each client reads the seat map at the start and after every 409, and books 1-4 random free seats
+(and, if asked, pays for them at once), until no seat is left. Every successful booking moves the
+client on to a fresh account: a customer's new hold would release their previous one.
+"""
+
+import json
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from bench.client import Load, fan_out, request, run_threads
+
+CLIENTS_PER_PROCESS = 4
+
+# The ids of available seats in a seat map, read without a JSON parser: the clients share the
+# machine with the server, and parsing 500 seats after every conflict would cost a tenth of it.
+# (Checked against the JSON in `seat_map_free`.)
+AVAILABLE_SEAT = re.compile(rb'\{"id":(\d+),"row":[^}]*\},"status":"available"')
+
+PAY_BODY = {
+    "card": {
+        "number": "4242424242424242",
+        "exp_month": 12,
+        "exp_year": 2035,
+        "cvc": "123",
+        "holder_name": "Bench",
+    }
+}
+
+
+def seat_map_free(payload: bytes) -> list[int]:
+    """The same ids, the slow and obvious way."""
+    return [s["id"] for s in json.loads(payload)["seats"] if s["status"] == "available"]
+
+
+@dataclass
+class Sale:
+    """What one sell-out saw: the booking requests, the payment requests, the holds made."""
+
+    bookings: Load = field(default_factory=Load)
+    payments: Load = field(default_factory=Load)
+    holds: int = 0
+
+    def merge(self, other: "Sale") -> None:
+        self.bookings.merge(other.bookings)
+        self.payments.merge(other.payments)
+        self.holds += other.holds
+
+
+class _Customers:
+    """In one client process: the threads selling one showtime, sharing a list of accounts."""
+
+    def __init__(self, port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool):
+        self.port, self.showtime_id, self.seed, self.pay = port, showtime_id, seed, pay
+        self.accounts, self.lock = iter(tokens), threading.Lock()
+        self.sale = Sale(Load(first_start=time.time()), Load(first_start=time.time()))
+
+    def next_account(self) -> str | None:
+        with self.lock:
+            return next(self.accounts, None)
+
+    def free_seats(self, *, check: bool) -> list[int]:
+        path = f"/api/v1/showtimes/{self.showtime_id}/seats/"
+        status, payload, _ = request(self.port, "GET", path)
+        if status != 200:
+            raise RuntimeError(f"seat map of showtime {self.showtime_id} answered {status}")
+        free = [int(seat_id) for seat_id in AVAILABLE_SEAT.findall(payload)]
+        if check:
+            assert free == seat_map_free(payload), "the seat map reader is wrong"
+        return free
+
+    def book(self, seats: list[int], token: str) -> tuple[int, bytes, float]:
+        body = {"showtime": self.showtime_id, "seats": [{"seat": seat} for seat in seats]}
+        return request(self.port, "POST", "/api/v1/bookings/", body, token)
+
+    def pay_for(self, booking_id: int, token: str) -> tuple[int, bytes, float]:
+        path, key = f"/api/v1/bookings/{booking_id}/pay/", f"bench-{booking_id}"
+        return request(self.port, "POST", path, PAY_BODY, token, headers={"Idempotency-Key": key})
+
+    def client(self, index: int) -> None:
+        """One browser, from account to account, until the seat map shows no free seat."""
+        rng, mine = random.Random(self.seed * 1000 + index), Sale()
+        token, free, checked = self.next_account(), [], False
+        while token is not None:
+            if not free:
+                free, checked = self.free_seats(check=not checked), True
+                if not free:
+                    break
+            wanted = rng.sample(free, min(len(free), rng.randint(1, 4)))
+            status, payload, elapsed = self.book(wanted, token)
+            mine.bookings.record(status, elapsed)
+            if status != 201:
+                free = []  # someone was faster: look at the seat map again, as a browser would
+                continue
+            mine.holds += 1
+            free = [seat for seat in free if seat not in wanted]
+            if self.pay:
+                status, _, elapsed = self.pay_for(json.loads(payload)["id"], token)
+                mine.payments.record(status, elapsed)
+            token = self.next_account()
+        with self.lock:
+            self.sale.merge(mine)
+
+
+def _sell_in_process(port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool) -> Sale:
+    customers = _Customers(port, showtime_id, tokens, seed, pay)
+    run_threads(customers.client, CLIENTS_PER_PROCESS)
+    customers.sale.bookings.last_end = customers.sale.payments.last_end = time.time()
+    return customers.sale
+
+
+def sell_out(port: int, showtime_id: int, tokens: list[str], clients: int, *, pay: bool) -> Sale:
+    """`clients` customers, `CLIENTS_PER_PROCESS` to a process, each process with its own share of
+    the accounts `tokens`, booking (and with `pay`, paying) until the showtime is sold out."""
+    processes = max(1, clients // CLIENTS_PER_PROCESS)
+    share = len(tokens) // processes
+    calls = [
+        (port, showtime_id, tokens[i * share : (i + 1) * share], i, pay) for i in range(processes)
+    ]
+    total = Sale()
+    for sale in fan_out(_sell_in_process, calls):
+        total.merge(sale)
+    return total

@@ -1,0 +1,184 @@
+"""The scenarios: each one a function that takes the running bench and returns a `Result`, the
+rows the report prints for it.
+
+To add one (a promo-code sell-out, a best-available sell-out, a premiere with pollers...): write
+`def name(bench: Bench) -> Result` here, with `bench.take_showtime()` for a showtime of its own
+if it sells seats (and list it in `sold_out`, for the SQL checks), and call it from `main` in
+bench/booking.py, which creates one showtime per sell-out.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench import client, customers
+from bench.client import Load
+from bench.cpu import Cpu, CpuMeter
+from bench.customers import Sale
+from bench.fixtures import Server, Showtime
+
+
+@dataclass
+class Timed:
+    """A report line about timed requests: rate, p50, p99; with `ratio`, the rate over the
+    `/healthz` baseline (and with `target`, the least that ratio should be); then `note`."""
+
+    label: str
+    load: Load
+    ratio: bool = False
+    target: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Counted:
+    """A report line about things counted over a span: their rate, then `note`."""
+
+    label: str
+    count: int
+    seconds: float
+    note: str
+
+
+@dataclass
+class Result:
+    """What one scenario hands the report."""
+
+    name: str  # in the CPU table
+    rows: list[Timed | Counted]
+    heading: str | None = None  # a section of its own; None: a line in the top block
+    sold_out: list[Showtime] = field(default_factory=list)  # SQL: every seat claimed, none twice
+    paid_out: list[Showtime] = field(default_factory=list)  # SQL: every seat sold, too
+    ok: bool = True  # the scenario's own correctness check
+    cpu: Cpu | None = None  # filled by `Bench.run`
+
+    @property
+    def loads(self) -> list[Load]:
+        return [row.load for row in self.rows if isinstance(row, Timed)]
+
+
+@dataclass
+class Bench:
+    """What every scenario gets: the running server, its showtimes, the shape of the load."""
+
+    server: Server
+    clients: int
+    seconds: float  # the length of each fixed-time measurement
+    meter: CpuMeter = field(init=False)
+    taken: int = field(default=0, init=False)  # showtimes sold out so far
+
+    def __post_init__(self) -> None:
+        self.meter = CpuMeter(self.server.port, self.server.database_port)
+
+    @property
+    def processes(self) -> int:
+        """Client processes of the fixed-time loads."""
+        return min(4, self.clients)
+
+    def describe(self) -> str:
+        return (
+            f"gunicorn: {self.server.workers} workers; {self.clients} clients in "
+            f"{self.processes} processes; {os.cpu_count()} CPUs"
+        )
+
+    def run(self, scenario: Callable[..., Result], **options) -> Result:
+        """Run a scenario, and note the CPU it cost."""
+        result, cpu = self.meter.measure(lambda: scenario(self, **options))
+        result.cpu = cpu
+        return result
+
+    def next_showtime(self) -> Showtime:
+        """The next showtime to be sold: every seat still free."""
+        return self.server.showtimes[self.taken]
+
+    def take_showtime(self) -> Showtime:
+        showtime = self.next_showtime()
+        self.taken += 1
+        return showtime
+
+    def hammer(self, path: str) -> Load:
+        return client.hammer(
+            self.server.port,
+            path,
+            clients=self.clients,
+            processes=self.processes,
+            seconds=self.seconds,
+        )
+
+    def sell_out(self, showtime: Showtime, *, pay: bool) -> Sale:
+        port, clients = self.server.port, self.clients
+        return customers.sell_out(port, showtime.id, showtime.tokens, clients, pay=pay)
+
+
+def conflicts(load: Load) -> str:
+    n = load.statuses.get(409, 0)
+    return f"409 rate {n / max(load.count, 1):.1%} ({n} of {load.count})"
+
+
+def healthz(bench: Bench) -> Result:
+    """`/healthz` for a fixed time: the ceiling of this machine, app and clients together."""
+    return Result("/healthz", [Timed("/healthz", bench.hammer("/healthz"))])
+
+
+def seat_map(bench: Bench) -> Result:
+    """The seat map of a showtime with every seat free, for a fixed time."""
+    load = bench.hammer(f"/api/v1/showtimes/{bench.next_showtime().id}/seats/")
+    return Result("seat map", [Timed("seat map", load, target=0.2)])
+
+
+def sell_outs_holding(bench: Bench, *, rounds: int) -> Result:
+    """`rounds` sell-outs in a row, holding seats only, measured together: one lasts about as long
+    as a deep breath, too short to measure alone."""
+    showtimes = [bench.take_showtime() for _ in range(rounds)]
+    booking, holds, elapsed = Load(), 0, 0.0
+    for showtime in showtimes:
+        sale = bench.sell_out(showtime, pay=False)
+        elapsed += sale.bookings.elapsed
+        booking.statuses.update(sale.bookings.statuses)
+        booking.latencies.extend(sale.bookings.latencies)
+        holds += sale.holds
+    booking.first_start, booking.last_end = 0.0, elapsed  # the rounds' own time, end to end
+    numbers = f"{showtimes[0].number}-{showtimes[-1].number}"
+    each = f"{bench.server.capacity} seats each, {bench.clients} clients"
+    return Result(
+        "holding",
+        [
+            Timed("  booking", booking, target=0.1),
+            Counted(
+                "  holds",
+                holds,
+                booking.elapsed,
+                f"{holds} bookings in {booking.elapsed:.1f} s; {conflicts(booking)}",
+            ),
+        ],
+        heading=f"Sell-outs {numbers}, holding seats ({each}):",
+        sold_out=showtimes,
+    )
+
+
+def sell_out_paying(bench: Bench) -> Result:
+    """A sell-out paying for every booking at once (a card, an `Idempotency-Key`)."""
+    showtime = bench.take_showtime()
+    sale = bench.sell_out(showtime, pay=True)
+    booking, payment = sale.bookings, sale.payments
+    paid = payment.statuses.get(200, 0)
+    return Result(
+        "paying",
+        [
+            Timed("  booking", booking, ratio=True),
+            Counted(
+                "  holds",
+                sale.holds,
+                booking.elapsed,
+                f"{sale.holds} bookings; {conflicts(booking)}",
+            ),
+            Timed("  payment", payment, note=f"({dict(payment.statuses)})"),
+            Counted(
+                "  paid", paid, payment.elapsed, f"{paid} paid bookings in {payment.elapsed:.1f} s"
+            ),
+        ],
+        heading=f"Sell-out {showtime.number}, holding and paying at once:",
+        sold_out=[showtime],
+        paid_out=[showtime],
+        ok=paid == sale.holds,
+    )
