@@ -1,4 +1,5 @@
-"""Fixtures shared by every app's tests: API clients and one user per role."""
+"""Fixtures shared by every app's tests: API clients and one user per role. Helpers that are not
+fixtures live in `core.testing`."""
 
 import importlib
 
@@ -6,10 +7,10 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
-from booking.selectors import _hall_seats
+from booking.selectors import seat_map_cache_clear
+from core.testing import client_for
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +18,7 @@ def _clear_cache():
     """Throttle counters live in the cache, hall seats in a per-process one; every test starts
     with neither (flushing tables resets ids, which the seats cache takes as never reused)."""
     cache.clear()
-    _hall_seats.cache_clear()
+    seat_map_cache_clear()
     yield
     cache.clear()
 
@@ -35,30 +36,6 @@ def _default_price_rules(request):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
-
-
-def client_for(user) -> APIClient:
-    """An API client sending `user`'s access token; anonymous for None."""
-    client = APIClient()
-    if user is not None:
-        token = RefreshToken.for_user(user).access_token
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
-ROLES = ("anonymous", "customer", "other_customer", "staff", "admin")
-
-
-def matrix_cell(users: dict, role: str, method: str, path, body, expected, *, subject, **extra):
-    """One cell of an authorization matrix: `role` sends the row's request and gets its status.
-
-    `path` (and `body`, when callable) are functions of `subject`, the object the row is about;
-    `expected` lists the status each role gets, in ROLES order.
-    """
-    body = body(subject) if callable(body) else body
-    response = getattr(client_for(users[role]), method)(path(subject), body, **extra)
-    assert response.status_code == expected[ROLES.index(role)], response.content
-    return response
 
 
 @pytest.fixture

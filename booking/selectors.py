@@ -71,6 +71,11 @@ def _hall_seats(hall_id: int, seats_version: int) -> _HallSeats:
     return _HallSeats(tuple(ids), tuple(types), tuple(heads))
 
 
+def seat_map_cache_clear() -> None:
+    """Forget the per-process hall cache (tests flush tables, which resets ids)."""
+    _hall_seats.cache_clear()
+
+
 def seat_map_json(showtime_id: int) -> str | None:
     """The seat map of a showtime as a JSON document: every seat of its hall with its status
     (available / held / sold) and ADULT price, and the counts; None for no such showtime.

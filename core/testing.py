@@ -9,6 +9,8 @@ from typing import Any
 from unittest import mock
 
 from django.db import connections
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 
 def run_concurrently(worker: Callable[[int], Any], count: int, *, timeout: float = 60) -> list:
@@ -55,3 +57,30 @@ def slowed(target: str, seconds: float = 0.05):
         return result
 
     return mock.patch(target, wrapper)
+
+
+def client_for(user) -> APIClient:
+    """An API client sending `user`'s access token; anonymous for None."""
+    client = APIClient()
+    if user is not None:
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+ROLES = ("anonymous", "customer", "other_customer", "staff", "admin")
+
+
+def matrix_cell(
+    users: dict, role: str, method: str, path, body, expected: dict[str, int], *, subject, **extra
+):
+    """One cell of an authorization matrix: `role` sends the row's request and gets its status.
+
+    `path` (and `body`, when callable) are functions of `subject`, the object the row is about;
+    `expected` maps each of ROLES to the status it gets.
+    """
+    assert set(expected) == set(ROLES), expected
+    body = body(subject) if callable(body) else body
+    response = getattr(client_for(users[role]), method)(path(subject), body, **extra)
+    assert response.status_code == expected[role], response.content
+    return response

@@ -8,7 +8,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import AccountState, User
 from accounts.tokens import PasswordResetTokens, uid_encode
-from conftest import client_for
+from core.testing import client_for
 
 from .factories import PASSWORD, UserFactory
 from .helpers import last_link_to

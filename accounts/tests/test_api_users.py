@@ -3,7 +3,7 @@ from django.core import mail
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import AccountState, Role, User
-from conftest import ROLES, client_for, matrix_cell
+from core.testing import ROLES, client_for, matrix_cell
 
 from .factories import PASSWORD, UserFactory
 
@@ -21,30 +21,65 @@ def detail(user) -> str:
 # `customer` is the owner of whatever the row touches; `other_customer` is another customer.
 MATRIX = [
     # (method, path(users), body(users), {role: status})
-    ("get", lambda u: ME, None, [401, 200, 200, 200, 200]),
-    ("patch", lambda u: ME, {"first_name": "New"}, [401, 200, 200, 200, 200]),
-    ("put", lambda u: ME, {"first_name": "New"}, [401, 405, 405, 405, 405]),
-    ("get", lambda u: ADMIN_USERS, None, [401, 403, 403, 403, 200]),
+    (
+        "get",
+        lambda u: ME,
+        None,
+        {"anonymous": 401, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+    ),
+    (
+        "patch",
+        lambda u: ME,
+        {"first_name": "New"},
+        {"anonymous": 401, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+    ),
+    (
+        "put",
+        lambda u: ME,
+        {"first_name": "New"},
+        {"anonymous": 401, "customer": 405, "other_customer": 405, "staff": 405, "admin": 405},
+    ),
+    (
+        "get",
+        lambda u: ADMIN_USERS,
+        None,
+        {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 200},
+    ),
     (
         "post",
         lambda u: ADMIN_USERS,
         {"email": "new@example.com", "password": "Usher-Torch-991", "role": "STAFF"},
-        [401, 403, 403, 403, 201],
+        {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 201},
     ),
-    ("get", lambda u: detail(u["customer"]), None, [401, 403, 403, 403, 200]),
-    ("patch", lambda u: detail(u["customer"]), {"last_name": "Z"}, [401, 403, 403, 403, 200]),
-    ("delete", lambda u: detail(u["customer"]), None, [401, 403, 403, 403, 405]),
+    (
+        "get",
+        lambda u: detail(u["customer"]),
+        None,
+        {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 200},
+    ),
+    (
+        "patch",
+        lambda u: detail(u["customer"]),
+        {"last_name": "Z"},
+        {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 200},
+    ),
+    (
+        "delete",
+        lambda u: detail(u["customer"]),
+        None,
+        {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 405},
+    ),
     (
         "post",
         lambda u: "/api/v1/auth/password/change/",
         {"old_password": PASSWORD, "new_password": "Usher-Torch-991"},
-        [401, 200, 200, 200, 200],
+        {"anonymous": 401, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
     ),
     (
         "post",
         lambda u: "/api/v1/auth/logout/",
         lambda u: {"refresh": str(RefreshToken.for_user(u["customer"]))},
-        [401, 204, 400, 400, 400],
+        {"anonymous": 401, "customer": 204, "other_customer": 400, "staff": 400, "admin": 400},
     ),
 ]
 

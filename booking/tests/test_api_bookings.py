@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from booking.models import Booking, BookingStatus, SeatClaim
 from catalog.tests.factories import MovieFactory
-from conftest import ROLES, client_for, matrix_cell
 from core.models import IdempotencyKey
+from core.testing import ROLES, client_for, matrix_cell
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 
 from .factories import BookingFactory
@@ -389,11 +389,36 @@ def test_booked_showtimes_and_movies_cannot_be_deleted_or_moved(staff_api, showt
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
-        ("get", lambda b: BOOKINGS, None, [401, 200, 200, 200, 200]),
-        ("get", lambda b: f"{BOOKINGS}{b.pk}/", None, [401, 200, 404, 200, 200]),
-        ("post", lambda b: f"{BOOKINGS}{b.pk}/cancel/", None, [401, 200, 404, 200, 200]),
-        ("delete", lambda b: f"{BOOKINGS}{b.pk}/", None, [401, 204, 404, 204, 204]),
-        ("patch", lambda b: f"{BOOKINGS}{b.pk}/", {"total": "0.00"}, [401, 405, 405, 405, 405]),
+        (
+            "get",
+            lambda b: BOOKINGS,
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda b: f"{BOOKINGS}{b.pk}/",
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 404, "staff": 200, "admin": 200},
+        ),
+        (
+            "post",
+            lambda b: f"{BOOKINGS}{b.pk}/cancel/",
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 404, "staff": 200, "admin": 200},
+        ),
+        (
+            "delete",
+            lambda b: f"{BOOKINGS}{b.pk}/",
+            None,
+            {"anonymous": 401, "customer": 204, "other_customer": 404, "staff": 204, "admin": 204},
+        ),
+        (
+            "patch",
+            lambda b: f"{BOOKINGS}{b.pk}/",
+            {"total": "0.00"},
+            {"anonymous": 401, "customer": 405, "other_customer": 405, "staff": 405, "admin": 405},
+        ),
         (
             "post",
             lambda b: BOOKINGS,
@@ -401,26 +426,31 @@ def test_booked_showtimes_and_movies_cannot_be_deleted_or_moved(staff_api, showt
                 "showtime": b.showtime_id,
                 "seats": [{"seat": b.showtime.hall.seats.last().pk}],
             },
-            [401, 201, 201, 201, 201],
+            {"anonymous": 401, "customer": 201, "other_customer": 201, "staff": 201, "admin": 201},
         ),
         (
             "get",
             lambda b: f"/api/v1/showtimes/{b.showtime_id}/seats/",
             None,
-            [200, 200, 200, 200, 200],
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
         ),
-        ("get", lambda b: "/api/v1/ticket-types/", None, [200, 200, 200, 200, 200]),
+        (
+            "get",
+            lambda b: "/api/v1/ticket-types/",
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
         (
             "post",
             lambda b: f"/api/v1/showtimes/{b.showtime_id}/cancel/",
             None,
-            [401, 403, 403, 200, 200],
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 200, "admin": 200},
         ),
         (
             "post",
             lambda b: "/api/v1/checkin/",
             lambda b: {"code": b.tickets.get().code},
-            [401, 403, 403, 200, 200],
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 200, "admin": 200},
         ),
     ],
 )

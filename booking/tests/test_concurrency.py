@@ -15,8 +15,7 @@ from accounts.tests.factories import UserFactory
 from booking import services
 from booking.exceptions import BookingNotPayable, HoldExpired, SeatsUnavailable
 from booking.models import Booking, BookingStatus, SeatClaim
-from conftest import client_for
-from core.testing import run_concurrently, slowed
+from core.testing import client_for, run_concurrently, slowed
 from screening.models import ShowtimeStatus
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 

@@ -1,7 +1,7 @@
 import pytest
 
 from catalog.models import Movie
-from conftest import ROLES, matrix_cell
+from core.testing import ROLES, matrix_cell
 from screening.models import Showtime
 from screening.tests.factories import ShowtimeFactory
 
@@ -194,14 +194,54 @@ def test_deleting_a_movie_without_bookings_removes_its_showtimes(staff_api):
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
-        ("get", lambda m: MOVIES, None, [200, 200, 200, 200, 200]),
-        ("get", lambda m: f"{MOVIES}{m.pk}/", None, [200, 200, 200, 200, 200]),
-        ("get", lambda m: "/api/v1/genres/", None, [200, 200, 200, 200, 200]),
-        ("post", lambda m: MOVIES, movie_payload(), [401, 403, 403, 201, 201]),
-        ("put", lambda m: f"{MOVIES}{m.pk}/", movie_payload(), [401, 403, 403, 200, 200]),
-        ("patch", lambda m: f"{MOVIES}{m.pk}/", {"title": "New"}, [401, 403, 403, 200, 200]),
-        ("delete", lambda m: f"{MOVIES}{m.pk}/", None, [401, 403, 403, 204, 204]),
-        ("post", lambda m: "/api/v1/genres/", {"name": "X"}, [405, 405, 405, 405, 405]),
+        (
+            "get",
+            lambda m: MOVIES,
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda m: f"{MOVIES}{m.pk}/",
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda m: "/api/v1/genres/",
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "post",
+            lambda m: MOVIES,
+            movie_payload(),
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 201, "admin": 201},
+        ),
+        (
+            "put",
+            lambda m: f"{MOVIES}{m.pk}/",
+            movie_payload(),
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 200, "admin": 200},
+        ),
+        (
+            "patch",
+            lambda m: f"{MOVIES}{m.pk}/",
+            {"title": "New"},
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 200, "admin": 200},
+        ),
+        (
+            "delete",
+            lambda m: f"{MOVIES}{m.pk}/",
+            None,
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 204, "admin": 204},
+        ),
+        (
+            "post",
+            lambda m: "/api/v1/genres/",
+            {"name": "X"},
+            {"anonymous": 405, "customer": 405, "other_customer": 405, "staff": 405, "admin": 405},
+        ),
     ],
 )
 @pytest.mark.parametrize("role", ROLES)

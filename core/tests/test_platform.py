@@ -12,7 +12,7 @@ import yaml
 from django.conf import settings as django_settings
 from django.db import OperationalError
 
-from conftest import client_for
+from core.testing import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,15 @@ from django.utils import timezone
 
 from booking.models import Booking, BookingStatus, SeatClaim
 from booking.tests.factories import BookingFactory
-from conftest import client_for
+from core.idempotency import request_hash
+from core.models import IdempotencyKey
+from core.testing import client_for
+from payments.cards import CardDetails
+from payments.gateways import gateway
 from payments.models import Payment, PaymentEvent, PaymentStatus, SandboxCharge
 from screening.tests.factories import ShowtimeFactory
 
+from .factories import InFlightPaymentFactory
 from .helpers import DECLINED, LOST_ANSWER, NO_FUNDS, PROVIDER_ERROR, card, held_booking, pay
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +225,68 @@ def test_cancelling_a_showtime_refunds_every_paid_booking(customer, other_custom
     assert staff_api.post(f"/api/v1/showtimes/{showtime.pk}/cancel/").status_code == 200
     assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.REFUNDED}
     assert Booking.objects.get(pk=held.pk).status == BookingStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "\u0664\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0662",
+        "\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12",
+        "424242424242424\u00b2",
+    ],
+    ids=["arabic-indic decline card", "fullwidth digits", "superscript two"],
+)
+def test_card_numbers_take_ascii_digits_only(customer, customer_api, number):
+    err = error(
+        pay(customer_api, held_booking(customer), card=card(number)), 400, "validation_error"
+    )
+    assert "number" in str(err["details"])
+    assert not SandboxCharge.objects.exists()
+
+
+def test_a_cvc_in_other_digits_is_400(customer, customer_api):
+    err = error(
+        pay(customer_api, held_booking(customer), card=card(cvc="\u0669\u0668\u0667")),
+        400,
+        "validation_error",
+    )
+    assert "cvc" in str(err["details"])
+
+
+def test_a_retry_after_a_worker_died_mid_pay_answers_the_truth(customer, customer_api):
+    """The first request charged the card and died before it settled or answered. Once its lease
+    has run out, the same key asks the provider, confirms the booking and answers 200 - not a
+    stored or invented 409."""
+    booking = held_booking(customer)
+    body = {"card": card()}
+    payment = InFlightPaymentFactory(booking=booking)
+    gateway().charge(
+        amount=payment.amount,
+        currency="USD",
+        token=gateway().tokenize(CardDetails(**card(number="4242424242424242"))).token,
+        idempotency_key=payment.gateway_key,
+        description="the dead request's charge",
+    )
+    IdempotencyKey.objects.create(
+        user=customer,
+        scope=f"booking_pay:{booking.pk}",
+        key="pay-1",
+        request_hash=request_hash(body),
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    response = pay(customer_api, booking, body=body)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "CONFIRMED"
+    assert response.json()["payment"]["id"] == payment.pk
+    assert SandboxCharge.objects.count() == 1
+    assert pay(customer_api, booking, body=body).json() == response.json()
+
+
+def test_a_booking_shows_a_payment_being_confirmed(customer, customer_api):
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    shown = customer_api.get(f"/api/v1/bookings/{booking.pk}/").json()
+    assert shown["status"] == "PENDING"
+    assert shown["payment"]["being_confirmed"] is True

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ROLES, client_for, matrix_cell
+from core.testing import ROLES, client_for, matrix_cell
 from payments.models import Payment, PaymentStatus, Refund, SavedCard
 
 from .helpers import DECLINED, card, held_booking, pay
@@ -50,6 +50,33 @@ def test_administrators_refund_in_part_then_in_full(paid, admin_api):
     assert sum(r.amount for r in Refund.objects.all()) == Decimal("20.00")
     done = admin_api.post(f"{PAYMENTS}{paid.pk}/refund/", {})
     assert done.json()["error"]["code"] == "payment_not_refundable"
+
+
+def test_a_partial_refund_keeps_the_booking_and_shows_on_it(paid, admin_api, customer_api):
+    admin_api.post(f"{PAYMENTS}{paid.pk}/refund/", {"amount": "5.00"})
+    booking = customer_api.get(f"/api/v1/bookings/{paid.booking_id}/").json()
+    assert booking["status"] == "CONFIRMED"
+    assert booking["payment"]["status"] == "PARTIALLY_REFUNDED"
+    assert booking["payment"]["amount_refunded"] == "5.00"
+
+
+def test_a_full_refund_cancels_the_booking_and_voids_its_tickets(
+    paid, admin_api, customer_api, staff_api, other_customer
+):
+    code = paid.booking.tickets.get().code
+    assert admin_api.post(f"{PAYMENTS}{paid.pk}/refund/", {}).status_code == 200
+
+    booking = customer_api.get(f"/api/v1/bookings/{paid.booking_id}/").json()
+    assert booking["status"] == "CANCELLED"
+    assert booking["payment"]["status"] == "REFUNDED"
+    door = staff_api.post("/api/v1/checkin/", {"code": code})
+    assert (door.status_code, door.json()["error"]["code"]) == (400, "booking_not_confirmed")
+    seat = paid.booking.tickets.get().seat_id
+    again = client_for(other_customer).post(
+        "/api/v1/bookings/",
+        {"showtime": paid.booking.showtime_id, "seats": [{"seat": seat}]},
+    )
+    assert again.status_code == 201, again.content
 
 
 @pytest.mark.parametrize("amount", ["0", "-1", "abc", "1.234"])
@@ -118,21 +145,41 @@ def test_bad_cards_are_not_saved(customer_api, overrides, field):
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
-        ("get", lambda p: PAYMENTS, None, [401, 200, 200, 200, 200]),
-        ("get", lambda p: f"{PAYMENTS}{p.pk}/", None, [401, 200, 404, 404, 200]),
+        (
+            "get",
+            lambda p: PAYMENTS,
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda p: f"{PAYMENTS}{p.pk}/",
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 404, "staff": 404, "admin": 200},
+        ),
         (
             "post",
             lambda p: f"{PAYMENTS}{p.pk}/refund/",
             {"amount": "1.00"},
-            [401, 403, 403, 403, 200],
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 200},
         ),
-        ("get", lambda p: CARDS, None, [401, 200, 200, 200, 200]),
-        ("post", lambda p: CARDS, card(), [401, 201, 201, 201, 201]),
+        (
+            "get",
+            lambda p: CARDS,
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "post",
+            lambda p: CARDS,
+            card(),
+            {"anonymous": 401, "customer": 201, "other_customer": 201, "staff": 201, "admin": 201},
+        ),
         (
             "post",
             lambda p: f"/api/v1/bookings/{p.booking_id}/pay/",
             {"card": card()},
-            [401, 409, 404, 404, 404],
+            {"anonymous": 401, "customer": 409, "other_customer": 404, "staff": 404, "admin": 404},
         ),
     ],
 )

@@ -10,8 +10,7 @@ from django.db import connection
 from accounts.tests.factories import UserFactory
 from booking import services as booking_services
 from booking.models import Booking, BookingStatus, SeatClaim
-from conftest import client_for
-from core.testing import run_concurrently
+from core.testing import client_for, run_concurrently
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import (
     Payment,
@@ -123,6 +122,39 @@ def test_a_hold_that_expires_during_the_charge_ends_refunded_if_its_seats_were_t
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, payment.amount)
     assert SandboxRefund.objects.get().amount == payment.amount
     assert Booking.objects.get(pk=booking.pk).status != BookingStatus.CONFIRMED
+
+
+def test_a_booking_refunded_after_its_hold_expired_can_be_paid_again(monkeypatch):
+    """Regression: a refunded payment counted as paying for the booking, so every later payment
+    was charged, refunded and answered 409 "paid already", forever."""
+    customer, rival = UserFactory(), UserFactory()
+    booking = held_booking(customer)
+    seat = SeatClaim.objects.get(booking=booking).seat_id
+    charge = SandboxGateway.charge
+
+    def charge_while_the_hold_runs_out(self, **kwargs):
+        past = booking.created_at.replace(year=2000)
+        Booking.objects.filter(pk=booking.pk).update(expires_at=past)
+        SeatClaim.objects.filter(booking=booking).update(expires_at=past)
+        booking_services.booking_create(
+            user=rival, showtime_id=booking.showtime_id, seats=[booking_services.SeatRequest(seat)]
+        )
+        return charge(self, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SandboxGateway, "charge", charge_while_the_hold_runs_out)
+        assert pay(client_for(customer), booking).status_code == 410
+    rivals = Booking.objects.get(user=rival)
+    booking_services.booking_cancel(booking_id=rivals.pk, by=rival)  # the seat is free again
+
+    again = pay(client_for(customer), booking, key="pay-2")
+
+    assert again.status_code == 200, again.content
+    assert again.json()["status"] == "CONFIRMED"
+    assert sorted(Payment.objects.values_list("status", flat=True)) == [
+        PaymentStatus.REFUNDED,
+        PaymentStatus.SUCCEEDED,
+    ]
 
 
 def test_a_hold_that_expires_during_the_charge_is_confirmed_if_its_seats_are_free(monkeypatch):

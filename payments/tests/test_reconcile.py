@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -6,10 +7,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from booking.models import BookingStatus
+from payments.gateways import gateway
 from payments.gateways.base import GatewayError
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
+from .factories import InFlightPaymentFactory, PaidBookingPaymentFactory
 from .helpers import LOST_ANSWER, card, held_booking, pay
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +34,7 @@ def test_a_lost_answer_is_settled_by_reconciliation(customer, customer_api):
 
 
 def test_a_charge_abandoned_mid_flight_is_failed_if_nothing_was_charged(customer):
-    booking = held_booking(customer)
-    payment = Payment.objects.create(
-        booking=booking, user=customer, amount=booking.total, currency="USD", provider="sandbox"
-    )
+    payment = InFlightPaymentFactory(booking=held_booking(customer))
     Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     reconcile()
     payment.refresh_from_db()
@@ -62,3 +62,17 @@ def test_a_refund_the_provider_failed_is_retried(customer, customer_api, admin_a
     assert "1 refund(s) retried" in reconcile()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
+
+
+def test_a_refund_made_at_the_provider_whose_webhook_was_lost_is_recorded(customer):
+    payment = PaidBookingPaymentFactory(booking=held_booking(customer, price="20.00"))
+    gateway().refund(
+        charge_reference=payment.provider_reference,
+        amount=Decimal("20.00"),
+        idempotency_key="dashboard-1",
+    )
+    assert "1 refund(s) made at the provider recorded" in reconcile()
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, Decimal("20.00"))
+    assert payment.booking.status == BookingStatus.CANCELLED
+    assert "0 refund(s) made at the provider recorded" in reconcile()

@@ -1,7 +1,7 @@
 import pytest
 
 from booking.tests.factories import BookingFactory
-from conftest import ROLES, matrix_cell
+from core.testing import ROLES, matrix_cell
 from screening.models import Hall, Seat
 
 from .factories import SMALL_LAYOUT, CinemaFactory, HallFactory, ShowtimeFactory, layout_of
@@ -160,27 +160,72 @@ def test_cinemas(admin_api, api_client):
 @pytest.mark.parametrize(
     ("method", "path", "body", "expected"),
     [
-        ("get", lambda h: CINEMAS, None, [200, 200, 200, 200, 200]),
-        ("get", lambda h: f"{CINEMAS}{h.cinema_id}/", None, [200, 200, 200, 200, 200]),
+        (
+            "get",
+            lambda h: CINEMAS,
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda h: f"{CINEMAS}{h.cinema_id}/",
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
         (
             "post",
             lambda h: CINEMAS,
             {"name": "New", "address": "x", "city": "y", "timezone": "UTC"},
-            [401, 403, 403, 403, 201],
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 201},
         ),
-        ("patch", lambda h: f"{CINEMAS}{h.cinema_id}/", {"city": "z"}, [401, 403, 403, 403, 200]),
-        ("put", lambda h: f"{CINEMAS}{h.cinema_id}/", {"city": "z"}, [401, 403, 403, 403, 405]),
-        ("get", lambda h: HALLS, None, [200, 200, 200, 200, 200]),
-        ("get", lambda h: f"{HALLS}{h.pk}/", None, [200, 200, 200, 200, 200]),
-        ("get", lambda h: f"{HALLS}{h.pk}/seats/", None, [200, 200, 200, 200, 200]),
+        (
+            "patch",
+            lambda h: f"{CINEMAS}{h.cinema_id}/",
+            {"city": "z"},
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 200},
+        ),
+        (
+            "put",
+            lambda h: f"{CINEMAS}{h.cinema_id}/",
+            {"city": "z"},
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 405},
+        ),
+        (
+            "get",
+            lambda h: HALLS,
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda h: f"{HALLS}{h.pk}/",
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda h: f"{HALLS}{h.pk}/seats/",
+            None,
+            {"anonymous": 200, "customer": 200, "other_customer": 200, "staff": 200, "admin": 200},
+        ),
         (
             "post",
             lambda h: HALLS,
             lambda h: {"cinema": h.cinema_id, "name": "New", "layout": SMALL_LAYOUT},
-            [401, 403, 403, 403, 201],
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 201},
         ),
-        ("patch", lambda h: f"{HALLS}{h.pk}/", {"name": "Renamed"}, [401, 403, 403, 403, 200]),
-        ("delete", lambda h: f"{HALLS}{h.pk}/", None, [401, 403, 403, 403, 204]),
+        (
+            "patch",
+            lambda h: f"{HALLS}{h.pk}/",
+            {"name": "Renamed"},
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 200},
+        ),
+        (
+            "delete",
+            lambda h: f"{HALLS}{h.pk}/",
+            None,
+            {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 403, "admin": 204},
+        ),
     ],
 )
 @pytest.mark.parametrize("role", ROLES)

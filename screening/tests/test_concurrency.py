@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import MovieFactory
-from conftest import client_for
-from core.testing import run_concurrently, slowed
+from core.testing import client_for, run_concurrently, slowed
 from screening.models import Showtime
 
 from .factories import HallFactory

@@ -1,0 +1,69 @@
+"""Lock scope: every lock helper needs a transaction, and the booking and payment services own
+theirs - an Idempotency-Key never widens it."""
+
+import pytest
+from django.db import connection, transaction
+
+from accounts.tests.factories import UserFactory
+from booking import locks, services
+from core.db import TransactionRequired
+from core.idempotency import idempotent
+from payments import locks as payment_locks
+from screening import locks as schedule_locks
+from screening.tests.factories import ShowtimeFactory
+
+from .factories import BookingFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize(
+    "take",
+    [
+        lambda ids: locks.showtime_lock_shared(ids["showtime"]),
+        lambda ids: locks.showtimes_lock_shared([ids["showtime"]]),
+        lambda ids: locks.booking_lock(ids["booking"]),
+        lambda ids: locks.bookings_lock([ids["booking"]]),
+        lambda ids: locks.pending_bookings_lock(ids["user"], ids["showtime"]),
+        lambda ids: locks.seats_lock(ids["showtime"], [ids["seat"]]),
+        lambda ids: schedule_locks.showtime_lock(ids["showtime"]),
+        lambda ids: schedule_locks.halls_lock(ids["hall"]),
+        lambda ids: schedule_locks.hall_seats_lock(ids["hall"]),
+        lambda ids: payment_locks.card_owner_lock(ids["user"]),
+    ],
+)
+def test_lock_helpers_refuse_to_run_outside_a_transaction(take):
+    booking = BookingFactory()
+    ids = {
+        "showtime": booking.showtime_id,
+        "booking": booking.pk,
+        "user": booking.user_id,
+        "seat": booking.tickets.all()[0].seat_id,
+        "hall": booking.showtime.hall_id,
+    }
+    with pytest.raises(TransactionRequired):
+        take(ids)
+    with transaction.atomic():
+        take(ids)
+
+
+def test_booking_services_cannot_be_wrapped_in_a_longer_transaction():
+    showtime = ShowtimeFactory()
+    seat = showtime.hall.seats.first()
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.booking_create(
+            user=UserFactory(), showtime_id=showtime.pk, seats=[services.SeatRequest(seat.pk)]
+        )
+
+
+def test_an_idempotency_key_runs_the_work_with_no_transaction_open():
+    seen = []
+
+    def action(resumed):
+        seen.append(connection.in_atomic_block)
+        return 201, {"ok": True}
+
+    user = UserFactory()
+    for key in (None, "key-1"):
+        idempotent(user=user, scope="s", key=key, payload={}, action=action, replay_errors=False)
+    assert seen == [False, False]
