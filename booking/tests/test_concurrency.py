@@ -182,7 +182,7 @@ def test_no_booking_survives_a_showtime_cancellation():
             BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": seats[i]}]}
         )
 
-    with slowed("booking.services._showtime_bookable_check", 0.02):
+    with slowed("booking.services.holds._showtime_bookable_check", 0.02):
         responses = run_concurrently(act, 12)
 
     outcome = codes(responses)
@@ -214,7 +214,7 @@ def test_cancelling_bookings_while_the_showtime_is_cancelled_never_deadlocks():
             return client_for(staff).post(f"/api/v1/showtimes/{showtime.pk}/cancel/")
         return client_for(customers[i]).post(f"{BOOKINGS}{bookings[i].pk}/cancel/")
 
-    with slowed("booking.services._cancellable_by_customer_check", 0.02):
+    with slowed("booking.services.cancellation._cancellable_by_customer_check", 0.02):
         responses = run_concurrently(act, len(customers) + 1)
 
     outcome = codes(responses)

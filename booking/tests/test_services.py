@@ -17,6 +17,7 @@ from booking.exceptions import (
     CancellationWindowClosed,
     HoldExpired,
     SeatsUnavailable,
+    ShowtimeNotBookable,
     TicketNotFound,
 )
 from booking.models import Booking, BookingStatus, SeatClaim, Ticket, TicketType
@@ -177,7 +178,7 @@ def test_bookings_expire_only_touches_expired_holds(showtime, customer, other_cu
 @pytest.mark.parametrize("showtime_state", ["cancelled", "started"])
 def test_no_holds_for_cancelled_or_started_showtimes(customer, showtime_state):
     showtime = ShowtimeFactory(**{"cancelled" if showtime_state == "cancelled" else "past": True})
-    with pytest.raises(services.ShowtimeNotBookable):
+    with pytest.raises(ShowtimeNotBookable):
         book(customer, showtime, "A1")
 
 
@@ -224,7 +225,7 @@ def test_cancelling_a_showtime_cancels_every_booking(
     # Only customers with tickets are told; the tickets stay as history.
     assert [m.to for m in mail.outbox] == [[customer.email]]
     assert Ticket.objects.filter(booking=sold).exists()
-    with pytest.raises(services.ShowtimeNotBookable):
+    with pytest.raises(ShowtimeNotBookable):
         services.showtime_cancel(showtime_id=showtime.pk, by=staff)
 
 

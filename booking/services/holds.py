@@ -1,0 +1,173 @@
+"""Holding seats: a PENDING booking that keeps its seats until `expires_at`."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.db import constraint_name
+from core.exceptions import ResourceBusy
+from screening.models import Showtime, ShowtimeStatus
+
+from .. import locks
+from ..exceptions import (
+    PromotionInvalid,
+    SeatsUnavailable,
+    ShowtimeNotBookable,
+)
+from ..models import Booking, SeatClaim, Ticket, TicketTypeCode
+from ..pricing import price_list, totals
+from .common import booking_cancel_record, seat_labels, seat_taken
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+REFERENCE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class SeatRequest:
+    seat_id: int
+    ticket_type: str = TicketTypeCode.ADULT
+
+
+def _seat_requests_check(seats: list[SeatRequest], active_types: set[str]) -> None:
+    if not seats:
+        raise ValidationError({"seats": ["Choose at least one seat."]})
+    if len(seats) > settings.BOOKING_MAX_SEATS:
+        raise ValidationError(
+            {"seats": [f"At most {settings.BOOKING_MAX_SEATS} seats per booking."]}
+        )
+    seen, repeated = set(), set()
+    for request in seats:
+        (repeated if request.seat_id in seen else seen).add(request.seat_id)
+    if repeated:
+        raise ValidationError(
+            {"seats": [f"Seat {seat_id} is listed twice." for seat_id in sorted(repeated)]}
+        )
+    unknown = sorted({r.ticket_type for r in seats} - active_types)
+    if unknown:
+        raise ValidationError(
+            {"seats": [f"Ticket type {code} is not on sale." for code in unknown]}
+        )
+
+
+def _showtime_bookable_check(showtime: Showtime, now: datetime) -> None:
+    if showtime.status != ShowtimeStatus.SCHEDULED:
+        raise ShowtimeNotBookable("This showtime has been cancelled.")
+    if showtime.starts_at <= now:
+        raise ShowtimeNotBookable("This showtime has already started.")
+
+
+def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
+    """A customer has one pending booking per showtime: a new one releases the previous hold."""
+    for previous in locks.pending_bookings_lock(user.pk, showtime.pk):
+        previous.claims.all().delete()
+        booking_cancel_record(previous, now, by=user, reason="Replaced by a new booking.")
+
+
+def _reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def _integrity_error_explained(exc: IntegrityError, seat_ids: list[int]) -> Exception:
+    """The unique keys that can refuse a booking's rows, as the domain errors they mean. Any
+    other refusal is a bug: it stays an IntegrityError (a logged 500)."""
+    name = constraint_name(exc)
+    if name == "seat_claim_one_per_showtime":
+        # Only a writer that skipped the seat locks (a shell, raw SQL) can get here.
+        return SeatsUnavailable(details={"seats": seat_ids})
+    if name == "booking_one_pending_per_showtime":
+        return ResourceBusy("Another booking of yours for this showtime is in progress.")
+    if name == "reference":
+        return ResourceBusy("Please try again.")  # a reference collision: about 1 in 10^12
+    return exc
+
+
+def booking_create(
+    *, user: User, showtime_id: int, seats: list[SeatRequest], promo_code: str | None = None
+) -> Booking:
+    """Hold seats for `BOOKING_HOLD_SECONDS`; returns the priced PENDING booking.
+
+    Returns the booking with its showtime (movie, hall, cinema) and tickets (seats) loaded.
+    One short transaction: share-lock the showtime, release the customer's previous hold for it,
+    lock the seats and their claims in primary-key order, re-check the claims under the lock
+    (expired holds are deleted, live ones refused), then write the booking, its tickets and the
+    claims. Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid and
+    ValidationError (400), ResourceBusy (409, retry).
+    """
+    prices = price_list()
+    _seat_requests_check(seats, set(prices.multipliers))
+    if promo_code:
+        raise PromotionInvalid(f"Unknown promo code {promo_code!r}.")
+    seat_ids = sorted(request.seat_id for request in seats)
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            showtime = locks.showtime_lock_shared(showtime_id)
+            if showtime is None:
+                raise ValidationError({"showtime": ["No such showtime."]})
+            _showtime_bookable_check(showtime, now)
+            _pending_release(user, showtime, now)
+            locked = locks.seats_lock(showtime.pk, seat_ids)
+            foreign = [
+                pk for pk in seat_ids if pk not in locked or locked[pk].hall_id != showtime.hall_id
+            ]
+            if foreign:
+                raise ValidationError(
+                    {"seats": [f"Seat {pk} is not in this showtime's hall." for pk in foreign]}
+                )
+            taken = [seat for seat in locked.values() if seat_taken(seat, now)]
+            if taken:
+                raise SeatsUnavailable(
+                    f"{'Seat' if len(taken) == 1 else 'Seats'} {seat_labels(taken)} "
+                    f"{'is' if len(taken) == 1 else 'are'} already taken.",
+                    details={"seats": sorted(seat.pk for seat in taken)},
+                )
+            expired = [seat.claim_id for seat in locked.values() if seat.claim_id is not None]
+            if expired:
+                SeatClaim.objects.filter(pk__in=expired).delete()
+
+            tickets = [
+                Ticket(
+                    showtime=showtime,
+                    seat=locked[request.seat_id],
+                    ticket_type=request.ticket_type,
+                    price=prices.ticket_price(
+                        showtime.base_price, request.ticket_type, locked[request.seat_id].seat_type
+                    ),
+                )
+                for request in sorted(seats, key=lambda r: r.seat_id)
+            ]
+            amounts = totals([ticket.price for ticket in tickets])
+            booking = Booking.objects.create(
+                reference=_reference(),
+                user=user,
+                showtime=showtime,
+                expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
+                subtotal=amounts.subtotal,
+                discount=amounts.discount,
+                fees=amounts.fees,
+                tax=amounts.tax,
+                total=amounts.total,
+                currency=settings.CURRENCY,
+            )
+            for ticket in tickets:
+                ticket.booking = booking
+            Ticket.objects.bulk_create(tickets)
+            SeatClaim.objects.bulk_create(
+                SeatClaim(
+                    showtime=showtime, seat_id=pk, booking=booking, expires_at=booking.expires_at
+                )
+                for pk in seat_ids
+            )
+    except IntegrityError as exc:
+        raise _integrity_error_explained(exc, seat_ids) from exc
+    if tickets[0].pk is None:  # MySQL (unlike MariaDB) does not return the ids of a bulk insert
+        tickets = list(booking.tickets.select_related("seat"))
+    # Hand back what the caller renders, loaded: the tickets (as `prefetch_related` would).
+    booking._prefetched_objects_cache = {"tickets": tickets}
+    return booking
