@@ -15,6 +15,12 @@ class PaymentStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", "Partially refunded"
 
 
+class PaymentMethod(models.TextChoices):
+    CARD = "CARD", "Card, online"
+    CARD_PRESENT = "CARD_PRESENT", "Card, at the counter"
+    CASH = "CASH", "Cash, at the counter"
+
+
 # A payment that holds money now: it pays for its booking (a refund in full ends that).
 LIVE_CAPTURE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
@@ -37,6 +43,8 @@ class Payment(models.Model):
     amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=PaymentStatus, default=PaymentStatus.PENDING)
+    # How the money came in; a refund goes back the same way (cash in cash).
+    method = models.CharField(max_length=12, choices=PaymentMethod, default=PaymentMethod.CARD)
     # TRUE while the charge is in flight, NULL otherwise. With the unique key on (booking,
     # in_flight) a booking is charged by one request at a time (NULLs never collide).
     in_flight = models.BooleanField(null=True, default=True, editable=False)
