@@ -64,3 +64,9 @@ class BookingNotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
     message = "No such booking."
+
+
+class HoldLimitReached(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "hold_limit_reached"
+    message = "You hold too many unpaid bookings; pay for or cancel one first."

@@ -4,7 +4,8 @@
        before the work and answered after it commits - never held together with the locks below
     1. schedule rows, exclusive, when the schedule changes (screening/locks.py): the showtime,
        then halls in primary-key order, then a hall's seats
-    2. the showtime, shared, while a booking of it changes (bookings side by side; cancelling or
+    2. the customer's row, exclusive, while a hold is made (their live holds are counted under
+       it); then the showtime, shared, while a booking of it changes (bookings side by side; cancelling or
        editing the showtime takes it exclusive, in step 1, and waits for them)
     3. booking rows, in primary-key order
     4. seat rows with their claims for the showtime, exclusive, in primary-key order
@@ -25,6 +26,7 @@ SQLite has no row locks (it serialises writers): there the locking clauses are l
 
 from django.db import connection
 
+from accounts.models import User
 from core.db import transaction_required
 from screening.models import Seat, Showtime
 
@@ -37,6 +39,16 @@ def _shared() -> str:
 
 def _exclusive() -> str:
     return " FOR UPDATE" if connection.vendor == "mysql" else ""
+
+
+def customer_lock(user_id: int) -> None:
+    """The customer's row: holds of one customer are made one at a time."""
+    transaction_required()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {User._meta.db_table} WHERE id = %s{_exclusive()}",  # noqa: S608
+            [user_id],
+        )
 
 
 def showtimes_lock_shared(showtime_ids: list[int]) -> list[int]:

@@ -34,7 +34,10 @@ from .exceptions import (
 from .layouts import Row, layout_as_json, layout_parse, layout_seats
 from .models import Cinema, Hall, Seat, Showtime, ShowtimeFormat, ShowtimeStatus
 from .selectors import halls_free, showtimes_overlapping, showtimes_upcoming
+from .timezones import local_to_aware
 
+# How far ahead a showtime may be scheduled: a cinema plans months, not millennia ahead.
+SCHEDULE_HORIZON = timedelta(days=5 * 366)
 HALL_NAME_TAKEN = "This cinema already has a hall with this name."
 
 
@@ -138,7 +141,7 @@ def hall_delete(*, hall: Hall) -> None:
 
 def _aware(value: datetime, cinema: Cinema) -> datetime:
     """A time without an offset means the cinema's local time, as a box office would mean it."""
-    return timezone.make_aware(value, cinema.zone) if timezone.is_naive(value) else value
+    return local_to_aware(value, cinema.zone)
 
 
 def _overlap_check(showtime: Showtime) -> None:
@@ -181,11 +184,16 @@ def showtime_validate(showtime: Showtime) -> None:
     """The schedule's rules for a new or changed showtime: `ends_at` from the movie's duration
     plus the cleaning buffer, not in the past, no overlap in its hall. Only reads: the services
     call it again while they hold the hall lock; forms call it to show the same errors."""
+    now = timezone.now()
+    if showtime.starts_at <= now:
+        raise ValidationError({"starts_at": ["A showtime cannot be scheduled in the past."]})
+    if showtime.starts_at > now + SCHEDULE_HORIZON:
+        raise ValidationError(
+            {"starts_at": [f"Schedule at most {SCHEDULE_HORIZON.days} days ahead."]}
+        )
     showtime.ends_at = showtime.starts_at + timedelta(
         minutes=showtime.movie.duration_minutes + settings.SHOWTIME_CLEANING_MINUTES
     )
-    if showtime.starts_at <= timezone.now():
-        raise ValidationError({"starts_at": ["A showtime cannot be scheduled in the past."]})
     showtime.full_clean(validate_unique=False, validate_constraints=False)
     _overlap_check(showtime)
 

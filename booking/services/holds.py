@@ -16,11 +16,12 @@ from screening.models import Showtime, ShowtimeStatus
 
 from .. import locks
 from ..exceptions import (
+    HoldLimitReached,
     PromotionInvalid,
     SeatsUnavailable,
     ShowtimeNotBookable,
 )
-from ..models import Booking, SeatClaim, Ticket, TicketTypeCode
+from ..models import Booking, BookingStatus, SeatClaim, Ticket, TicketTypeCode
 from ..pricing import price_list, totals
 from .common import booking_cancel_record, seat_labels, seat_taken
 
@@ -69,6 +70,20 @@ def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
         booking_cancel_record(previous, now, by=user, reason="Replaced by a new booking.")
 
 
+def _live_holds_check(user: User, now: datetime) -> None:
+    """A customer holds at most `BOOKING_MAX_LIVE_HOLDS` unpaid bookings at once (their previous
+    hold for this showtime released already). Counted under the customer's row lock, so holds
+    racing each other cannot pass the limit together."""
+    live = Booking.objects.filter(
+        user=user, status=BookingStatus.PENDING, expires_at__gt=now
+    ).count()
+    if live >= settings.BOOKING_MAX_LIVE_HOLDS:
+        raise HoldLimitReached(
+            f"You already hold seats in {live} unpaid bookings; pay for or cancel one first.",
+            details={"limit": settings.BOOKING_MAX_LIVE_HOLDS},
+        )
+
+
 def _reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -96,8 +111,9 @@ def booking_create(
     One short transaction: share-lock the showtime, release the customer's previous hold for it,
     lock the seats and their claims in primary-key order, re-check the claims under the lock
     (expired holds are deleted, live ones refused), then write the booking, its tickets and the
-    claims. Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid and
-    ValidationError (400), ResourceBusy (409, retry).
+    claims. A customer's row is locked first, to count their live holds. Raises SeatsUnavailable
+    and HoldLimitReached (409), ShowtimeNotBookable, PromotionInvalid and ValidationError (400),
+    ResourceBusy (409, retry).
     """
     prices = price_list()
     _seat_requests_check(seats, set(prices.multipliers))
@@ -107,11 +123,15 @@ def booking_create(
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
+            if not user.is_staff:
+                locks.customer_lock(user.pk)
             showtime = locks.showtime_lock_shared(showtime_id)
             if showtime is None:
                 raise ValidationError({"showtime": ["No such showtime."]})
             _showtime_bookable_check(showtime, now)
             _pending_release(user, showtime, now)
+            if not user.is_staff:
+                _live_holds_check(user, now)
             locked = locks.seats_lock(showtime.pk, seat_ids)
             foreign = [
                 pk for pk in seat_ids if pk not in locked or locked[pk].hall_id != showtime.hall_id

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from core.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("genres", views.GenreViewSet, basename="genre")
 
 urlpatterns = router.urls

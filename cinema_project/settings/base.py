@@ -109,6 +109,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
+# Unpaid bookings one customer may hold at once (each up to BOOKING_MAX_SEATS seats).
+BOOKING_MAX_LIVE_HOLDS = env.int("BOOKING_MAX_LIVE_HOLDS", default=5)
 CANCELLATION_CUTOFF_MINUTES = env.int("CANCELLATION_CUTOFF_MINUTES", default=60)
 SHOWTIME_CLEANING_MINUTES = env.int("SHOWTIME_CLEANING_MINUTES", default=15)
 BOOKING_FEE = Decimal(env("BOOKING_FEE", default="0.00"))

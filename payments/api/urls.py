@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from core.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("payments", views.PaymentViewSet, basename="payment")
 
 urlpatterns = [

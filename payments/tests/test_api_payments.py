@@ -32,6 +32,15 @@ def test_payments_are_listed_for_their_owner_and_administrators(
     assert customer_api.get(PAYMENTS, {"status": "NOPE"}).status_code == 400
 
 
+def test_the_booking_filter_tells_nobody_which_bookings_exist(paid, other_customer):
+    """Someone else's booking and a booking that does not exist look the same: an empty list."""
+    theirs = client_for(other_customer)
+    for booking in (paid.booking_id, 999999):
+        response = theirs.get(PAYMENTS, {"booking": booking})
+        assert (response.status_code, response.json()["count"]) == (200, 0)
+    assert theirs.get(PAYMENTS, {"booking": "x"}).status_code == 400
+
+
 def test_administrators_refund_in_part_then_in_full(paid, admin_api):
     partial = admin_api.post(
         f"{PAYMENTS}{paid.pk}/refund/", {"amount": "5.00", "reason": "Sound issues"}

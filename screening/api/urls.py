@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from core.routers import Router
 
 from . import movies, views
 
-router = SimpleRouter()
+router = Router()
 router.register("movies", movies.MovieViewSet, basename="movie")
 router.register("cinemas", views.CinemaViewSet, basename="cinema")
 router.register("halls", views.HallViewSet, basename="hall")

@@ -1,3 +1,6 @@
+from datetime import date
+
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -120,6 +123,8 @@ class ShowtimeFilter(filters.FilterSet):
     hall = IdFilter(field_name="hall")
 
     def filter_date(self, queryset, name, value):
+        if value == date.max:  # the last day there is: its end lies past datetime.max
+            raise ValidationError({"date": ["Choose an earlier date."]})
         return queryset.filter(local_day_q(value, cinema_timezones()))
 
 

@@ -262,3 +262,58 @@ def test_detail_shows_any_showtime(api_client):
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(users, role, method, path, body, expected):
     matrix_cell(users, role, method, path, body, expected, subject=ShowtimeFactory())
+
+
+@pytest.mark.parametrize(
+    ("local", "words"),
+    [("2027-03-28T01:30:00", "does not exist"), ("2027-10-31T01:30:00", "happens twice")],
+)
+def test_a_local_time_the_clocks_skip_or_repeat_is_refused(staff_api, local, words):
+    hall = HallFactory(cinema__timezone="Europe/London")
+    movie = MovieFactory()
+    response = staff_api.post(
+        "/api/v1/showtimes/",
+        {"movie": movie.pk, "hall": hall.pk, "starts_at": local, "base_price": "9.00"},
+    )
+    assert response.status_code == 400, response.content
+    assert words in response.json()["error"]["details"]["starts_at"][0]
+
+
+def test_the_same_times_with_an_offset_are_fine(staff_api):
+    hall = HallFactory(cinema__timezone="Europe/London")
+    response = staff_api.post(
+        "/api/v1/showtimes/",
+        {
+            "movie": MovieFactory().pk,
+            "hall": hall.pk,
+            "starts_at": "2027-10-31T01:30:00+00:00",
+            "base_price": "9.00",
+        },
+    )
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("starts_at", ["9999-12-31T23:00:00", "9999-12-31T23:00:00-05:00"])
+def test_a_showtime_at_the_end_of_time_is_400(staff_api, starts_at):
+    hall = HallFactory(cinema__timezone="America/New_York")
+    response = staff_api.post(
+        "/api/v1/showtimes/",
+        {"movie": MovieFactory().pk, "hall": hall.pk, "starts_at": starts_at, "base_price": "9"},
+    )
+    assert response.status_code == 400, response.content
+    assert "starts_at" in response.json()["error"]["details"]
+
+
+def test_listing_the_last_day_there_is_is_400(api_client):
+    response = api_client.get("/api/v1/showtimes/", {"date": "9999-12-31"})
+    assert response.status_code == 400
+    assert "date" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/halls/null/seats/", "/api/v1/halls/true/", "/api/v1/showtimes/1.5/"]
+)
+def test_an_id_that_is_no_whole_number_is_404(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
