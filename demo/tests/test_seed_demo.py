@@ -1,3 +1,4 @@
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -5,7 +6,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from accounts.models import Role, User
+from booking.models import Booking, BookingStatus, Ticket
 from catalog.models import Movie
+from payments.models import Payment, PaymentStatus, Refund
 from screening.models import Hall, Seat, Showtime
 from screening.selectors import showtimes_overlapping
 
@@ -49,8 +52,18 @@ def test_seed_demo_loads_everything_once(settings):
     assert user.is_active
     assert user.check_password("Demo-Customer-2026")
 
+    # A day of sales: paid, held, cancelled and refunded, partly refunded, checked in.
+    statuses = set(Booking.objects.values_list("status", flat=True))
+    assert statuses >= {BookingStatus.CONFIRMED, BookingStatus.PENDING, BookingStatus.CANCELLED}
+    assert Refund.objects.filter(amount=Decimal("5.00")).exists()
+    assert Payment.objects.filter(status=PaymentStatus.REFUNDED).exists()
+    assert Ticket.objects.exclude(checked_in_at=None).exists()
+    first["Booking"] = Booking.objects.count()
+
     call_command("seed_demo", stdout=StringIO())
-    assert counts() == first
+    first_again = counts()
+    first_again["Booking"] = Booking.objects.count()
+    assert first_again == first
     by_movie = Movie.objects.annotate(n=Count("showtimes"))
     assert by_movie.filter(n=0).count() == 3  # the three not yet released
 

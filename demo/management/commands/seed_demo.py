@@ -13,16 +13,31 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.models import Role, User
+from booking import services as booking_services
+from booking.models import Booking
 from catalog import services as catalog_services
 from catalog.models import Genre, Movie
+from payments import services as payments_services
+from payments.cards import CardDetails
 from screening import services as screening_services
 from screening.models import Cinema, Hall, Showtime
+from screening.selectors import showtimes_upcoming
 
 ACCOUNTS = [
     ("admin@cinema.local", "Demo-Admin-2026", Role.ADMIN, "Ada", "Admin"),
     ("staff@cinema.local", "Demo-Staff-2026", Role.STAFF, "Sam", "Boxoffice"),
     ("customer@cinema.local", "Demo-Customer-2026", Role.CUSTOMER, "Cara", "Customer"),
 ]
+
+# Moviegoers with bookings in the demo day (their password is the customer's own).
+GUESTS = [
+    ("customer@cinema.local", "Cara", "Customer"),
+    ("guest1@cinema.local", "Gus", "Guest"),
+    ("guest2@cinema.local", "Gwen", "Guest"),
+    ("guest3@cinema.local", "Glen", "Guest"),
+    ("guest4@cinema.local", "Gaia", "Guest"),
+]
+GUEST_PASSWORD = "Demo-Customer-2026"  # noqa: S105 (a published demo password)
 
 GENRES = [
     "Action",
@@ -180,7 +195,10 @@ DAYS = 7
 
 
 class Command(BaseCommand):
-    help = "Load demo accounts, movies, cinemas, halls and a week of showtimes (idempotent)."
+    help = (
+        "Load demo accounts, movies, cinemas, halls, a week of showtimes and a day of sales "
+        "(idempotent)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -198,6 +216,7 @@ class Command(BaseCommand):
         # Each service owns its transaction; every step looks its objects up first, so a run
         # that stopped half-way is completed by the next one.
         created = self._accounts() + self._catalog() + self._cinemas() + self._showtimes()
+        created += self._sales()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} objects created)."))
         self.stdout.write("Log in with:")
         for email, password, role, *_ in ACCOUNTS:
@@ -287,3 +306,70 @@ class Command(BaseCommand):
                         )
                         created += 1
         return created
+
+    def _sales(self) -> int:
+        """A realistic day at the box office on each cinema's next showtimes: paid bookings, a
+        hold, a cancelled and refunded booking, a partial refund and a checked-in ticket - all
+        through the booking and payment services, so every seat map, list and report has
+        something to show. Skipped once the demo customers have bookings."""
+        customers = [self._guest(index) for index in range(len(GUESTS))]
+        if Booking.objects.filter(user__in=customers).exists():
+            return 0
+        admin = User.objects.get(email=ACCOUNTS[0][0])
+        staff = User.objects.get(email=ACCOUNTS[1][0])
+        card = CardDetails(
+            number="4242424242424242",
+            exp_month=12,
+            exp_year=date.today().year + 3,
+            cvc="123",
+            holder_name="Demo Customer",
+        )
+        created = 0
+        for cinema in Cinema.objects.filter(name__in=[c[0] for c in CINEMAS]).order_by("pk"):
+            # Far enough ahead that a customer may still cancel.
+            upcoming = showtimes_upcoming(now=timezone.now() + timedelta(hours=2)).filter(
+                hall__cinema=cinema
+            )
+            upcoming = upcoming.order_by("starts_at")
+            for showtime in upcoming[:2]:
+                seats = list(showtime.hall.seats.order_by("y", "x").values_list("pk", flat=True))
+                middle = len(seats) // 2
+                paid = []
+                for index, customer in enumerate(customers):
+                    chosen = seats[middle + index * 3 : middle + index * 3 + 2]
+                    booking = booking_services.booking_create(
+                        user=customer,
+                        showtime_id=showtime.pk,
+                        seats=[booking_services.SeatRequest(pk) for pk in chosen],
+                    )
+                    created += 1
+                    if index == len(customers) - 1:
+                        continue  # the last customer is still choosing: a live hold
+                    booking, payment = payments_services.booking_pay(
+                        user=customer, booking_id=booking.pk, card=card
+                    )
+                    paid.append((booking, payment))
+                cancelled, _ = paid[0]
+                booking_services.booking_cancel(
+                    booking_id=cancelled.pk, by=cancelled.user, reason="Plans changed."
+                )
+                _, partly = paid[1]
+                payments_services.payment_refund(
+                    payment_id=partly.pk, amount=Decimal("5.00"), reason="Late start.", by=admin
+                )
+                door, _ = paid[2]
+                booking_services.ticket_check_in(code=door.tickets.all()[0].code, by=staff)
+        return created
+
+    def _guest(self, index: int) -> User:
+        email, first_name, last_name = GUESTS[index]
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = accounts_services.user_create(
+                email=email,
+                password=GUEST_PASSWORD,
+                role=Role.CUSTOMER,
+                first_name=first_name,
+                last_name=last_name,
+            )
+        return user
