@@ -1,5 +1,6 @@
 """Health probes, request logging, API docs, CORS and settings."""
 
+import importlib
 import logging
 import os
 import re
@@ -154,3 +155,19 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^#? ?([A-Z_]+)=", (root / ".env.example").read_text(), re.M))
     assert read
     assert read - listed == set()
+
+
+def test_settings_are_one_module_per_integration():
+    modules = {
+        "drf": "REST_FRAMEWORK",
+        "jwt": "SIMPLE_JWT",
+        "spectacular": "SPECTACULAR_SETTINGS",
+        "cors": "CORS_ALLOWED_ORIGINS",
+    }
+    for module, setting in modules.items():
+        loaded = importlib.import_module(f"cinema_project.settings.{module}")
+        assert hasattr(loaded, setting), module
+        others = set(modules.values()) - {setting}
+        assert not others & set(vars(loaded)), module
+    # The suite's settings live in the settings package too.
+    assert os.environ["DJANGO_SETTINGS_MODULE"] == "cinema_project.settings.test"
