@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -22,6 +22,15 @@ logger = logging.getLogger(__name__)
 # The transaction was rolled back; the same request a moment later normally succeeds.
 MYSQL_LOCK_ERRORS = {1205, 1213}
 LOCK_RETRY_AFTER_SECONDS = 1
+# MySQL/MariaDB: the database cannot be reached or did not answer in time. Nothing the client did
+# wrong; the same request a little later may succeed. Client side: connection refused (2002, 2003,
+# 2005), gone away or lost during a query (2006, 2013, 2055: also our read and write timeouts).
+# Server side: too many connections (1040, 1203, 1226), shutting down or connection killed (1053,
+# 1927, 4031), a statement timeout (1969, 3024).
+MYSQL_CONNECTION_ERRORS = {2002, 2003, 2005, 2006, 2013, 2055}
+MYSQL_OVERLOAD_ERRORS = {1040, 1053, 1203, 1226, 1927, 1969, 3024, 4031}
+MYSQL_UNAVAILABLE_ERRORS = MYSQL_CONNECTION_ERRORS | MYSQL_OVERLOAD_ERRORS
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 class ApplicationError(Exception):
@@ -50,6 +59,24 @@ class ResourceBusy(Conflict):
     retry_after = LOCK_RETRY_AFTER_SECONDS
 
 
+class ServiceUnavailable(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "service_unavailable"
+    message = "The service is temporarily unavailable; please retry."
+    retry_after = UNAVAILABLE_RETRY_AFTER_SECONDS
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is down, overloaded or too slow (not that a query is wrong)."""
+    if isinstance(exc, InterfaceError):  # a connection the server dropped
+        return True
+    return (
+        isinstance(exc, OperationalError)
+        and bool(exc.args)
+        and exc.args[0] in MYSQL_UNAVAILABLE_ERRORS
+    )
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
@@ -68,6 +95,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
     (No `set_rollback()`: there is no ATOMIC_REQUESTS; services own their transactions.)
     """
+    if database_unavailable(exc):
+        logger.warning("Database unavailable, answered with 503: %r", exc)
+        exc = ServiceUnavailable()
     if isinstance(exc, ApplicationError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)

@@ -1,7 +1,16 @@
 import logging
 import time
 
+from django.db import DatabaseError
+from rest_framework.renderers import JSONRenderer
+
+from .exceptions import ApplicationError, exception_handler
+
 logger = logging.getLogger("cinema.request")
+
+
+def is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
 
 
 class RequestLogMiddleware:
@@ -29,3 +38,27 @@ class RequestLogMiddleware:
             user_id,
         )
         return response
+
+
+class ApiErrorMiddleware:
+    """The error envelope for what escapes views under /api/ that are not DRF's.
+
+    DRF views go through `core.exceptions.exception_handler` already. A plain Django view (a
+    file download, a fallback) that hits an unavailable database or raises a domain error gets
+    the same answer here: 503 `service_unavailable`, 409 `resource_busy`, ... with Retry-After.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_api(request) or not isinstance(exception, ApplicationError | DatabaseError):
+            return None
+        response = exception_handler(exception, {"request": request, "view": None})
+        response.accepted_renderer = JSONRenderer()
+        response.accepted_media_type = JSONRenderer.media_type
+        response.renderer_context = {}
+        return response.render()

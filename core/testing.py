@@ -1,9 +1,11 @@
 """Helpers for tests of every app."""
 
+import contextlib
 import pkgutil
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 from unittest import mock
@@ -55,3 +57,31 @@ def slowed(target: str, seconds: float = 0.05):
         return result
 
     return mock.patch(target, wrapper)
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that accepts connections and never says a word: a hung database
+    or mail server. Yields the port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+        for connection in accepted:
+            connection.close()

@@ -4,7 +4,7 @@ import logging
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.test import RequestFactory
 
 from core.views import server_error
@@ -61,11 +61,44 @@ def test_lock_wait_and_deadlock_become_409_with_retry_after(api_client, errno):
     assert response["Retry-After"] == "1"
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError(2002, "Can't connect to local server through socket"),
+        OperationalError(2003, "Can't connect to server on '127.0.0.1'"),
+        OperationalError(2006, "MySQL server has gone away"),
+        OperationalError(2013, "Lost connection to server during query"),
+        OperationalError(1040, "Too many connections"),
+        OperationalError(1969, "Query execution was interrupted (max_statement_time exceeded)"),
+        InterfaceError(0, ""),
+    ],
+)
+def test_an_unavailable_database_is_503_with_retry_after(api_client, error):
+    with mock.patch("accounts.services.user_login", side_effect=error):
+        response = api_client.post(LOGIN, CREDENTIALS)
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "service_unavailable"
+    assert int(response["Retry-After"]) > 0
+
+
 def test_other_database_errors_are_500(api_client):
-    error = OperationalError(2006, "MySQL server has gone away")
+    error = OperationalError(1054, "Unknown column 'x' in 'field list'")
     with mock.patch("accounts.services.user_login", side_effect=error):
         response = api_client.post(LOGIN, CREDENTIALS)
     assert response.status_code == 500
+
+
+@pytest.mark.urls("core.tests.urls")
+def test_plain_django_views_under_api_answer_the_envelope_too(api_client):
+    gone = api_client.get("/api/v1/test/database-gone/")
+    assert gone.status_code == 503
+    assert gone["Content-Type"] == "application/json"
+    assert error_of(gone)["code"] == "service_unavailable"
+    assert int(gone["Retry-After"]) > 0
+    busy = api_client.get("/api/v1/test/busy/")
+    assert busy.status_code == 409
+    assert error_of(busy)["code"] == "resource_busy"
+    assert busy["Retry-After"] == "1"
 
 
 def test_unforeseen_integrity_error_is_a_409(api_client):

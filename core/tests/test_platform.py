@@ -1,19 +1,27 @@
 """Health probes, request logging, API docs, CORS and settings."""
 
+import contextlib
+import copy
 import importlib
 import logging
 import os
 import re
+import smtplib
+import socket
 import subprocess
 import sys
+import time
 from unittest import mock
 
 import pytest
 import yaml
 from django.conf import settings as django_settings
-from django.db import OperationalError
+from django.core.mail import get_connection
+from django.db import OperationalError, connection, connections
 
 from conftest import client_for
+from core.exceptions import database_unavailable
+from core.testing import silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +36,85 @@ def test_readyz(client):
     assert client.get("/readyz").status_code == 200
 
 
-def test_readyz_is_503_when_the_database_is_down(client):
-    broken = mock.MagicMock()
-    broken.cursor.side_effect = OperationalError(2003, "Can't connect to MySQL server")
-    with mock.patch("core.views.connection", broken):
-        response = client.get("/readyz")
+def assert_unavailable(response):
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "database_unavailable"
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert int(response["Retry-After"]) > 0
+
+
+def test_readyz_is_503_when_the_database_is_down(client):
+    with closed_port() as port, database_at(port):
+        assert_unavailable(client.get("/readyz"))
+
+
+def test_readyz_does_not_hang_with_a_database_that_accepts_and_never_answers(client, settings):
+    settings.DB_READY_TIMEOUT = 1
+    with silent_server() as port, database_at(port):
+        started = time.monotonic()
+        response = client.get("/readyz")
+    assert_unavailable(response)
+    assert time.monotonic() - started < 3
+
+
+def test_readyz_does_not_disturb_the_request_connection(client):
+    before = connection.connection
+    assert client.get("/readyz").status_code == 200
+    assert connection.connection is before
+
+
+@contextlib.contextmanager
+def database_at(port: int):
+    """/readyz's probe (and any new connection) goes to 127.0.0.1:port; the open one stays."""
+    with mock.patch.dict(connection.settings_dict, {"HOST": "127.0.0.1", "PORT": str(port)}):
+        yield
+
+
+@contextlib.contextmanager
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    yield port
+
+
+def test_mysql_connections_have_timeouts_and_short_lock_waits(settings):
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert (options["connect_timeout"], options["read_timeout"], options["write_timeout"]) == (
+        5,
+        30,
+        30,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.innodb_lock_wait_timeout, @@SESSION.lock_wait_timeout")
+        assert cursor.fetchone() == (10, 10)
+
+
+def test_a_query_slower_than_the_read_timeout_fails_as_unavailable():
+    usual = connections["default"]
+    settings_dict = copy.deepcopy(usual.settings_dict)
+    settings_dict["OPTIONS"]["read_timeout"] = 1
+    slow = usual.__class__(settings_dict)
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError) as raised, slow.cursor() as cursor:
+            cursor.execute("SELECT SLEEP(5)")
+    finally:
+        slow.close()
+    assert time.monotonic() - started < 3
+    assert database_unavailable(raised.value)
+
+
+def test_email_has_a_timeout(settings):
+    assert settings.EMAIL_TIMEOUT == 10
+    settings.EMAIL_TIMEOUT = 1
+    with silent_server() as port:
+        smtp = get_connection(
+            "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=port
+        )
+        started = time.monotonic()
+        with pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"):
+            smtp.open()
+    assert time.monotonic() - started < 3
 
 
 def test_one_log_line_per_request_with_user_id(caplog, customer):
@@ -134,14 +214,24 @@ def test_settings_come_from_the_environment():
             "TAX_RATE": "0.07",
             "THROTTLE_AUTH": "5/min",
             "CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example",
+            "DB_CONNECT_TIMEOUT": "3",
+            "DB_READ_TIMEOUT": "20",
+            "DB_WRITE_TIMEOUT": "21",
+            "DB_LOCK_WAIT_TIMEOUT": "7",
+            "EMAIL_TIMEOUT": "4",
         },
         "settings.DATABASES['default']['HOST'], settings.DATABASES['default']['OPTIONS']['charset'], "
         "settings.BOOKING_HOLD_SECONDS, settings.TAX_RATE, "
-        "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['auth'], settings.CORS_ALLOWED_ORIGINS",
+        "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['auth'], settings.CORS_ALLOWED_ORIGINS, "
+        "[settings.DATABASES['default']['OPTIONS'][k] for k in "
+        "('connect_timeout', 'read_timeout', 'write_timeout', 'init_command')], "
+        "settings.EMAIL_TIMEOUT",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "db.internal utf8mb4 120 0.07 5/min ['https://a.example', 'https://b.example']"
+        "db.internal utf8mb4 120 0.07 5/min ['https://a.example', 'https://b.example'] "
+        "[3, 20, 21, \"SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout=7, "
+        'lock_wait_timeout=7"] 4'
     )
 
 
