@@ -152,6 +152,9 @@ def test_schema_documents_every_operation_with_error_bodies(client):
         for code in errors:
             ref = operation["responses"][code]["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/ErrorResponse"), (method, path, code)
+        if method in ("post", "put", "patch"):
+            assert "413" in operation["responses"], (method, path)
+        assert "503" in operation["responses"], (method, path)
 
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
