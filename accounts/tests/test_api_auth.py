@@ -440,3 +440,19 @@ def test_auth_endpoints_are_throttled(api_client, monkeypatch):
     response = api_client.get(EXISTS, {"email": "x@example.com"})
     assert_error(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
+
+
+# Headers
+
+
+def test_answers_with_tokens_are_never_stored(api_client, customer):
+    def assert_no_store(response):
+        assert "no-store" in response["Cache-Control"], response
+
+    tokens = login(api_client, "cara@example.com").json()
+    assert_no_store(login(api_client, "cara@example.com"))
+    assert_no_store(login(api_client, "cara@example.com", "wrong"))
+    assert_no_store(api_client.post(REFRESH, {"refresh": tokens["refresh"]}))
+    assert_no_store(api_client.post(REFRESH, {"refresh": "junk"}))
+    change = {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert_no_store(client_for(customer).post(CHANGE, change))

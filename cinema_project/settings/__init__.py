@@ -6,6 +6,7 @@
 
 from .base import *  # noqa: F403
 from .cors import *  # noqa: F403
+from .csp import *  # noqa: F403
 from .database import *  # noqa: F403
 from .drf import *  # noqa: F403
 from .email import *  # noqa: F403
