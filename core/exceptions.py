@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -66,9 +68,10 @@ class ServiceUnavailable(ApplicationError):
     retry_after = UNAVAILABLE_RETRY_AFTER_SECONDS
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database is down, overloaded or too slow (not that a query is wrong)."""
-    if isinstance(exc, InterfaceError):  # a connection the server dropped
+def dependency_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database (or a Redis cache) is down, overloaded or too slow - not
+    that a query is wrong."""
+    if isinstance(exc, InterfaceError | RedisConnectionError | RedisTimeoutError):
         return True
     return (
         isinstance(exc, OperationalError)
@@ -95,8 +98,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
     (No `set_rollback()`: there is no ATOMIC_REQUESTS; services own their transactions.)
     """
-    if database_unavailable(exc):
-        logger.warning("Database unavailable, answered with 503: %r", exc)
+    if dependency_unavailable(exc):
+        logger.warning("Dependency unavailable, answered with 503: %r", exc)
         exc = ServiceUnavailable()
     if isinstance(exc, ApplicationError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None

@@ -6,7 +6,7 @@ from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError
 from rest_framework.renderers import JSONRenderer
 
-from .exceptions import ApplicationError, exception_handler
+from .exceptions import ApplicationError, dependency_unavailable, exception_handler
 from .views import api_error, invalid_host, is_api
 
 logger = logging.getLogger("cinema.request")
@@ -74,7 +74,8 @@ class ApiErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not is_api(request) or not isinstance(exception, ApplicationError | DatabaseError):
+        known = isinstance(exception, ApplicationError | DatabaseError)
+        if not is_api(request) or not (known or dependency_unavailable(exception)):
             return None
         response = exception_handler(exception, {"request": request, "view": None})
         response.accepted_renderer = JSONRenderer()

@@ -1,8 +1,11 @@
 """Helpers for tests of every app."""
 
 import contextlib
+import os
 import pkgutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,6 +13,7 @@ from functools import wraps
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.db import connections
 
 
@@ -85,3 +89,28 @@ def silent_server() -> Iterator[int]:
         listener.close()
         for connection in accepted:
             connection.close()
+
+
+def python_in_subprocess(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python <args>` in the project's root with `cinema_project.settings` and only the variables
+    `env` gives: no env file, none of the caller's own settings (a developer's CACHE_URL...)."""
+    system = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, *args],
+        env={
+            **system,
+            "DJANGO_SETTINGS_MODULE": "cinema_project.settings",
+            "ENV_FILE": "/nonexistent",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+
+
+def settings_in_subprocess(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    """Print `expression` (of `settings`) as the settings come out of `env`."""
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return python_in_subprocess(["-c", code], env)

@@ -67,7 +67,12 @@ def is_api(request) -> bool:
 def api_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JsonResponse:
-    return JsonResponse(error_body(code, message), status=status, headers=headers)
+    return JsonResponse(
+        error_body(code, message),
+        status=status,
+        headers=headers,
+        json_dumps_params={"separators": (",", ":")},  # as DRF renders it
+    )
 
 
 def invalid_host() -> JsonResponse:

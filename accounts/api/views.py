@@ -110,13 +110,18 @@ class LoginView(NoStoreMixin, AuthThrottledView):
             200: s.LoginOutputSerializer,
             401: error_response("`invalid_credentials`."),
             403: error_response("`email_not_verified`, `account_suspended`."),
+            429: error_response(
+                "`throttled` (this address, every auth endpoint), `account_locked` (too many "
+                "failed logins for this account, from this address or from everywhere); see "
+                "`Retry-After`."
+            ),
         },
         summary="Exchange e-mail and password for a token pair",
     )
     def post(self, request):
         serializer = s.LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user, tokens = services.user_login(**serializer.validated_data)
+        user, tokens = services.user_login(**serializer.validated_data, request=request._request)
         return Response({**tokens, "user": s.UserSerializer(user).data})
 
 

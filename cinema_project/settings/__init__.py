@@ -5,12 +5,14 @@
 """
 
 from .base import *  # noqa: F403
+from .cache import *  # noqa: F403
 from .cors import *  # noqa: F403
 from .csp import *  # noqa: F403
 from .database import *  # noqa: F403
 from .drf import *  # noqa: F403
 from .email import *  # noqa: F403
 from .jwt import *  # noqa: F403
+from .lockout import *  # noqa: F403
 from .logging import *  # noqa: F403
 from .security import *  # noqa: F403
 from .spectacular import *  # noqa: F403

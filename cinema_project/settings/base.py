@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "corsheaders",
     "csp",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -52,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a lockout noticed during the request into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cinema_project.urls"
@@ -105,10 +108,6 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# Throttle counters live here. The default is per process; several workers or hosts should share
-# one cache (`dbcache://cache_table` after `createcachetable`, or `redis://...`).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # The product.
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")

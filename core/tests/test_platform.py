@@ -8,8 +8,6 @@ import os
 import re
 import smtplib
 import socket
-import subprocess
-import sys
 import time
 from unittest import mock
 
@@ -20,8 +18,8 @@ from django.core.mail import get_connection
 from django.db import OperationalError, connection, connections
 
 from conftest import client_for
-from core.exceptions import database_unavailable
-from core.testing import silent_server
+from core.exceptions import dependency_unavailable
+from core.testing import settings_in_subprocess, silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +99,7 @@ def test_a_query_slower_than_the_read_timeout_fails_as_unavailable():
     finally:
         slow.close()
     assert time.monotonic() - started < 3
-    assert database_unavailable(raised.value)
+    assert dependency_unavailable(raised.value)
 
 
 def test_email_has_a_timeout(settings):
@@ -212,36 +210,14 @@ def test_cors_allows_the_configured_origin_only(client, settings):
     assert "Access-Control-Allow-Origin" not in other
 
 
-def _settings_in_subprocess(env: dict, expression: str) -> subprocess.CompletedProcess:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET", "DEBUG"))}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import django; django.setup(); from django.conf import settings; print({expression})",
-        ],
-        # No env file: only what the test gives (a developer's .env would answer otherwise).
-        env={
-            **keep,
-            "DJANGO_SETTINGS_MODULE": "cinema_project.settings",
-            "ENV_FILE": "/nonexistent",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        cwd=django_settings.BASE_DIR,
-        check=False,
-    )
-
-
 def test_production_settings_require_a_secret_key():
-    result = _settings_in_subprocess({"DEBUG": "False"}, "settings.SECRET_KEY")
+    result = settings_in_subprocess({"DEBUG": "False"}, "settings.SECRET_KEY")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 
 
 def test_settings_come_from_the_environment():
-    result = _settings_in_subprocess(
+    result = settings_in_subprocess(
         {
             "DEBUG": "True",
             "DATABASE_URL": "mysql://u:p@db.internal:3307/cinema",
