@@ -87,6 +87,32 @@ def test_mysql_connections_have_timeouts_and_short_lock_waits(settings):
         assert cursor.fetchone() == (10, 10)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_metadata_lock_wait_ends_after_the_lock_wait_timeout():
+    """LOCK TABLES (or a migration's ALTER TABLE) holds a metadata lock, which
+    innodb_lock_wait_timeout does not cover; our sessions give up on it as on a row lock."""
+    usual = connections["default"]
+    init_command = usual.settings_dict["OPTIONS"]["init_command"]
+    assert "lock_wait_timeout=10" in init_command.replace("innodb_lock_wait_timeout", "")
+    holder = usual.__class__(copy.deepcopy(usual.settings_dict))
+    waiter_settings = copy.deepcopy(usual.settings_dict)
+    waiter_settings["OPTIONS"]["init_command"] = init_command.replace(
+        " lock_wait_timeout=10", " lock_wait_timeout=1"
+    )
+    waiter = usual.__class__(waiter_settings)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("LOCK TABLES accounts_user WRITE")
+        started = time.monotonic()
+        with pytest.raises(OperationalError) as raised, waiter.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM accounts_user")
+        assert time.monotonic() - started < 3
+        assert raised.value.args[0] == 1205  # answered 409 resource_busy (test_errors.py)
+    finally:
+        waiter.close()
+        holder.close()
+
+
 def test_a_query_slower_than_the_read_timeout_fails_as_unavailable():
     usual = connections["default"]
     settings_dict = copy.deepcopy(usual.settings_dict)
