@@ -86,8 +86,8 @@ def api_not_found(request, *args, **kwargs):
 
 
 def bad_request(request, exception, *args, **kwargs):
-    """handler400: an unknown Host header (when the HTTPS redirect reads it before
-    ApiErrorMiddleware does) or another malformed request; JSON under /api/."""
+    """handler400: a request Django refuses outside a view (a SuspiciousOperation, an unknown Host
+    header read before ApiErrorMiddleware could); JSON under /api/."""
     if not is_api(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, DisallowedHost):
