@@ -1,3 +1,4 @@
+from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
@@ -5,16 +6,51 @@ from .exceptions import AccountSuspended
 from .models import AccountState, User
 
 
+class AccessTokenNotValid(exceptions.AuthenticationFailed):
+    """Our words for every way an access token fails (simplejwt's name token classes and list
+    their messages). 401, with WWW-Authenticate."""
+
+    default_detail = "The access token is invalid or expired."
+    default_code = "token_not_valid"
+
+
+class AccessTokenRevoked(exceptions.AuthenticationFailed):
+    default_detail = "The password has changed since this token was issued; log in again."
+    default_code = "password_changed"
+
+
+class BadAuthorizationHeader(exceptions.AuthenticationFailed):
+    default_detail = "The Authorization header must be `Bearer <access token>`."
+    default_code = "bad_authorization_header"
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's authentication (the user is read on every request, so suspension and password
-    changes take effect at once), answering a suspended account's tokens as at login."""
+    changes take effect at once), answering a suspended account's tokens as at login, and every
+    other failure with our own code and message."""
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        try:
+            return super().get_raw_token(header)
+        except AuthenticationFailed as exc:
+            raise BadAuthorizationHeader() from exc
+
+    def get_validated_token(self, raw_token: bytes):
+        try:
+            return super().get_validated_token(raw_token)
+        except AuthenticationFailed as exc:
+            raise AccessTokenNotValid() from exc
 
     def get_user(self, validated_token) -> User:
         try:
             return super().get_user(validated_token)
         except AuthenticationFailed as exc:
-            if exc.detail.get("code") == "user_inactive":
+            code = exc.detail.get("code")
+            if code == "user_inactive":
                 user_id = validated_token.get("user_id")
                 if User.objects.filter(pk=user_id, state=AccountState.SUSPENDED).exists():
                     raise AccountSuspended() from exc
-            raise
+            if code == "password_changed":
+                raise AccessTokenRevoked() from exc
+            # No user id in the token, a deleted or an unverified user.
+            raise AccessTokenNotValid() from exc

@@ -34,3 +34,15 @@ class TokenNotValid(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "token_not_valid"
     message = "The token is invalid, expired or revoked."
+
+
+class AccountLocked(ApplicationError):
+    """Too many failed logins (accounts.lockout); `retry_after` says when to try again."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "account_locked"
+    message = "Too many failed logins for this account from your address; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -3,9 +3,9 @@ profile, and the administrators' account management."""
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -21,6 +21,12 @@ from .exceptions import (
     InvalidCredentials,
     InvalidToken,
     TokenNotValid,
+)
+from .lockout import (
+    lockout_reset,
+    login_allowed_check,
+    login_failure_record,
+    login_success_record,
 )
 from .models import AccountState, Role, User, UserManager
 from .tokens import email_verification_tokens, password_reset_tokens, uid_decode, uid_encode
@@ -139,23 +145,29 @@ def _tokens_for(user: User) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def user_login(*, email: str, password: str) -> tuple[User, dict[str, str]]:
+def user_login(*, email: str, password: str, request: HttpRequest) -> tuple[User, dict[str, str]]:
     """Check credentials, then the account state. Returns the user and a token pair.
 
     The state is revealed only to someone who knows the password; an unknown address costs a
     password hash too, so response times do not tell which addresses exist.
+
+    Failed logins are limited (accounts.lockout): an account locked from this client's address,
+    or from everywhere, raises AccountLocked before its password is checked, and so does the
+    failure that locks it. `request` is the HTTP request (django-axes reads the client's address
+    from it and flags a lockout on it).
     """
+    login_allowed_check(request=request, email=email)
     user = User.objects.filter(email=UserManager.normalize_email(email)).first()
     if user is None:
         User().set_password(password)
-        raise InvalidCredentials()
-    if not user.check_password(password):
+    if user is None or not user.check_password(password):
+        login_failure_record(request=request, email=email)
         raise InvalidCredentials()
     if user.state == AccountState.UNVERIFIED:
         raise EmailNotVerified()
     if user.state == AccountState.SUSPENDED:
         raise AccountSuspended()
-    update_last_login(None, user)
+    login_success_record(request=request, user=user)
     return user, _tokens_for(user)
 
 
@@ -255,7 +267,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     """Set a new password from a reset link. The new password hash voids the link and every token.
 
     Following the link proves the address belongs to the user, so an unverified account becomes
-    active.
+    active, and a locked account (too many failed logins) is unlocked.
     """
     user = _user_for_uid(uid)
     if user.state == AccountState.SUSPENDED or not password_reset_tokens.check_token(user, token):
@@ -273,6 +285,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
             user.email_verified_at = timezone.now()
             fields += ["state", "email_verified_at"]
         user.save(update_fields=fields)
+        lockout_reset(email=user.email)
     return user
 
 

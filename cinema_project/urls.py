@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from core import docs
 from core import views as core_views
 
 api_v1 = [
@@ -17,10 +18,12 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/", docs.swagger_ui(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", docs.redoc(url_name="schema"), name="redoc"),
     re_path(r"^api/", core_views.api_not_found),
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
 handler500 = "core.views.server_error"

@@ -10,8 +10,10 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -22,6 +24,15 @@ logger = logging.getLogger(__name__)
 # The transaction was rolled back; the same request a moment later normally succeeds.
 MYSQL_LOCK_ERRORS = {1205, 1213}
 LOCK_RETRY_AFTER_SECONDS = 1
+# MySQL/MariaDB: the database cannot be reached or did not answer in time. Nothing the client did
+# wrong; the same request a little later may succeed. Client side: connection refused (2002, 2003,
+# 2005), gone away or lost during a query (2006, 2013, 2055: also our read and write timeouts).
+# Server side: too many connections (1040, 1203, 1226), shutting down or connection killed (1053,
+# 1927, 4031), a statement timeout (1969, 3024).
+MYSQL_CONNECTION_ERRORS = {2002, 2003, 2005, 2006, 2013, 2055}
+MYSQL_OVERLOAD_ERRORS = {1040, 1053, 1203, 1226, 1927, 1969, 3024, 4031}
+MYSQL_UNAVAILABLE_ERRORS = MYSQL_CONNECTION_ERRORS | MYSQL_OVERLOAD_ERRORS
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 class ApplicationError(Exception):
@@ -50,6 +61,25 @@ class ResourceBusy(Conflict):
     retry_after = LOCK_RETRY_AFTER_SECONDS
 
 
+class ServiceUnavailable(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "service_unavailable"
+    message = "The service is temporarily unavailable; please retry."
+    retry_after = UNAVAILABLE_RETRY_AFTER_SECONDS
+
+
+def dependency_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database (or a Redis cache) is down, overloaded or too slow - not
+    that a query is wrong."""
+    if isinstance(exc, InterfaceError | RedisConnectionError | RedisTimeoutError):
+        return True
+    return (
+        isinstance(exc, OperationalError)
+        and bool(exc.args)
+        and exc.args[0] in MYSQL_UNAVAILABLE_ERRORS
+    )
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
@@ -70,6 +100,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     IntegrityError a service did not turn into a domain error (`core.db.constraint_name`) is a
     bug: it is logged and answered 500 like any other.
     """
+    if dependency_unavailable(exc):
+        logger.warning("Dependency unavailable, answered with 503: %r", exc)
+        exc = ServiceUnavailable()
     if isinstance(exc, ApplicationError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)

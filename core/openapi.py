@@ -29,10 +29,12 @@ def error_response(description: str) -> OpenApiResponse:
 
 GENERIC_ERRORS = {
     400: "`validation_error` (field -> messages in `details`), `parse_error`.",
-    401: "`not_authenticated`, `token_not_valid`, `authentication_failed`.",
+    401: "`not_authenticated`, `token_not_valid`, `password_changed`, `bad_authorization_header`.",
     403: "`permission_denied`: authenticated, but the role does not allow this.",
     404: "`not_found`: no such object, or it belongs to someone else.",
+    413: "`request_too_large`: the body is over the size limit (2.5 MB by default).",
     429: "`throttled`: too many requests; see the `Retry-After` header.",
+    503: "`service_unavailable`: the database is unavailable or too slow; see `Retry-After`.",
 }
 
 
@@ -68,6 +70,9 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append(403)
         if "{" in self.path:
             statuses.append(404)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses.append(413)
         if self.view.get_throttles():
             statuses.append(429)
+        statuses.append(503)
         return statuses

@@ -1,13 +1,19 @@
 """Helpers for tests of every app."""
 
+import contextlib
+import os
 import pkgutil
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -84,3 +90,56 @@ def matrix_cell(
     response = getattr(client_for(users[role]), method)(path(subject), body, **extra)
     assert response.status_code == expected[role], response.content
     return response
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that accepts connections and never says a word: a hung database
+    or mail server. Yields the port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+def python_in_subprocess(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python <args>` in the project's root with `cinema_project.settings` and only the variables
+    `env` gives: no env file, none of the caller's own settings (a developer's CACHE_URL...)."""
+    system = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, *args],
+        env={
+            **system,
+            "DJANGO_SETTINGS_MODULE": "cinema_project.settings",
+            "ENV_FILE": "/nonexistent",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+
+
+def settings_in_subprocess(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    """Print `expression` (of `settings`) as the settings come out of `env`."""
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return python_in_subprocess(["-c", code], env)

@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -27,6 +28,16 @@ class PublicView(APIView):
 
 class AuthThrottledView(PublicView):
     throttle_scope = "auth"
+
+
+class NoStoreMixin:
+    """For answers that carry tokens: no browser or proxy cache may keep them
+    (`Cache-Control: no-store`, on errors too)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
 
 class RegisterView(AuthThrottledView):
@@ -91,7 +102,7 @@ class EmailExistsView(AuthThrottledView):
         return Response({"exists": User.objects.filter(email=email).exists()})
 
 
-class LoginView(AuthThrottledView):
+class LoginView(NoStoreMixin, AuthThrottledView):
     @extend_schema(
         tags=["auth"],
         request=s.LoginInputSerializer,
@@ -99,17 +110,22 @@ class LoginView(AuthThrottledView):
             200: s.LoginOutputSerializer,
             401: error_response("`invalid_credentials`."),
             403: error_response("`email_not_verified`, `account_suspended`."),
+            429: error_response(
+                "`throttled` (this address, every auth endpoint), `account_locked` (too many "
+                "failed logins for this account, from this address or from everywhere); see "
+                "`Retry-After`."
+            ),
         },
         summary="Exchange e-mail and password for a token pair",
     )
     def post(self, request):
         serializer = s.LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user, tokens = services.user_login(**serializer.validated_data)
+        user, tokens = services.user_login(**serializer.validated_data, request=request._request)
         return Response({**tokens, "user": s.UserSerializer(user).data})
 
 
-class TokenRefreshView(PublicView):
+class TokenRefreshView(NoStoreMixin, PublicView):
     @extend_schema(
         tags=["auth"],
         request=s.RefreshInputSerializer,
@@ -188,7 +204,7 @@ class PasswordResetConfirmView(PublicView):
         return Response({"detail": "Your password has been changed. You can log in now."})
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(NoStoreMixin, APIView):
     @extend_schema(
         tags=["auth"],
         request=s.PasswordChangeInputSerializer,

@@ -267,6 +267,36 @@ def test_expired_access_token_is_401(api_client, customer):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_bad_access_token_answers_our_own_code_and_message(api_client, customer):
+    expired = AccessToken.for_user(customer)
+    expired.set_exp(lifetime=-timedelta(seconds=1))
+    gone = UserFactory(email="gone@example.com")
+    of_a_deleted_user = str(AccessToken.for_user(gone))
+    gone.delete()
+    of_an_unverified_user = str(AccessToken.for_user(UserFactory(unverified=True)))
+    for token in [
+        "junk",
+        "a.b.c",
+        str(expired),
+        str(RefreshToken.for_user(customer)),  # a refresh token is no access token
+        of_a_deleted_user,
+        of_an_unverified_user,
+    ]:
+        response = api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 401, token
+        assert response.json() == {
+            "error": {
+                "code": "token_not_valid",
+                "message": "The access token is invalid or expired.",
+            }
+        }
+        assert response["WWW-Authenticate"].startswith("Bearer")
+
+    response = api_client.get(ME, HTTP_AUTHORIZATION="Bearer two parts")
+    assert_error(response, 401, "bad_authorization_header")
+    assert "Bearer <access token>" in response.json()["error"]["message"]
+
+
 def test_logout_blacklists_that_refresh_token_only(api_client, customer):
     first = login(api_client, "cara@example.com").json()
     second = login(api_client, "cara@example.com").json()
@@ -392,6 +422,9 @@ def test_password_change(api_client, customer):
     # Every token issued before the change is revoked.
     stale = api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {old['access']}")
     assert_error(stale, 401, "password_changed")
+    assert stale.json()["error"]["message"] == (
+        "The password has changed since this token was issued; log in again."
+    )
     assert_error(api_client.post(REFRESH, {"refresh": old["refresh"]}), 401, "token_not_valid")
     assert login(api_client, "cara@example.com", NEW_PASSWORD).status_code == 200
 
@@ -407,3 +440,19 @@ def test_auth_endpoints_are_throttled(api_client, monkeypatch):
     response = api_client.get(EXISTS, {"email": "x@example.com"})
     assert_error(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
+
+
+# Headers
+
+
+def test_answers_with_tokens_are_never_stored(api_client, customer):
+    def assert_no_store(response):
+        assert "no-store" in response["Cache-Control"], response
+
+    tokens = login(api_client, "cara@example.com").json()
+    assert_no_store(login(api_client, "cara@example.com"))
+    assert_no_store(login(api_client, "cara@example.com", "wrong"))
+    assert_no_store(api_client.post(REFRESH, {"refresh": tokens["refresh"]}))
+    assert_no_store(api_client.post(REFRESH, {"refresh": "junk"}))
+    change = {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert_no_store(client_for(customer).post(CHANGE, change))

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "corsheaders",
+    "csp",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -38,15 +40,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestLogMiddleware",
+    # As high as possible (corsheaders' advice): every answer, errors included, is readable by the
+    # single-page app.
+    "corsheaders.middleware.CorsMiddleware",
+    # Before anything that reads the Host header or the body (see its docstring).
+    "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a lockout noticed during the request into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cinema_project.urls"
@@ -100,10 +109,6 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# Throttle counters live here. The default is per process; several workers or hosts should share
-# one cache (`dbcache://cache_table` after `createcachetable`, or `redis://...`).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # The product.
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")

@@ -19,5 +19,7 @@ LOGGING = {
         # One line per request comes from core.middleware; Django's own 4xx warnings would repeat it.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "ERROR"},
+        # django-axes: failed logins and lockouts are warnings; its bookkeeping is info.
+        "axes": {"level": "WARNING"},
     },
 }
