@@ -98,13 +98,13 @@ def test_the_provider_is_never_called_inside_a_transaction(monkeypatch):
     assert not any(in_transaction for _, in_transaction in seen), seen
 
 
-def test_a_hold_that_expires_during_the_charge_ends_refunded_if_its_seats_were_taken(monkeypatch):
-    customer, rival = UserFactory(), UserFactory()
-    booking = held_booking(customer)
+def charge_while_the_hold_runs_out_and_a_rival_takes_its_seat(booking, rival):
+    """A stand-in for the provider's charge: meanwhile the hold lapses and `rival` books its
+    seat."""
     seat = SeatClaim.objects.get(booking=booking).seat_id
     charge = SandboxGateway.charge
 
-    def charge_while_the_hold_runs_out(self, **kwargs):
+    def slow_charge(self, **kwargs):
         past = booking.created_at.replace(year=2000)
         Booking.objects.filter(pk=booking.pk).update(expires_at=past)
         SeatClaim.objects.filter(booking=booking).update(expires_at=past)
@@ -113,7 +113,17 @@ def test_a_hold_that_expires_during_the_charge_ends_refunded_if_its_seats_were_t
         )
         return charge(self, **kwargs)
 
-    monkeypatch.setattr(SandboxGateway, "charge", charge_while_the_hold_runs_out)
+    return slow_charge
+
+
+def test_a_hold_that_expires_during_the_charge_ends_refunded_if_its_seats_were_taken(monkeypatch):
+    customer, rival = UserFactory(), UserFactory()
+    booking = held_booking(customer)
+    monkeypatch.setattr(
+        SandboxGateway,
+        "charge",
+        charge_while_the_hold_runs_out_and_a_rival_takes_its_seat(booking, rival),
+    )
     response = pay(client_for(customer), booking)
 
     assert response.status_code == 410
@@ -129,20 +139,12 @@ def test_a_booking_refunded_after_its_hold_expired_can_be_paid_again(monkeypatch
     was charged, refunded and answered 409 "paid already", forever."""
     customer, rival = UserFactory(), UserFactory()
     booking = held_booking(customer)
-    seat = SeatClaim.objects.get(booking=booking).seat_id
-    charge = SandboxGateway.charge
-
-    def charge_while_the_hold_runs_out(self, **kwargs):
-        past = booking.created_at.replace(year=2000)
-        Booking.objects.filter(pk=booking.pk).update(expires_at=past)
-        SeatClaim.objects.filter(booking=booking).update(expires_at=past)
-        booking_services.booking_create(
-            user=rival, showtime_id=booking.showtime_id, seats=[booking_services.SeatRequest(seat)]
-        )
-        return charge(self, **kwargs)
-
     with monkeypatch.context() as patched:
-        patched.setattr(SandboxGateway, "charge", charge_while_the_hold_runs_out)
+        patched.setattr(
+            SandboxGateway,
+            "charge",
+            charge_while_the_hold_runs_out_and_a_rival_takes_its_seat(booking, rival),
+        )
         assert pay(client_for(customer), booking).status_code == 410
     rivals = Booking.objects.get(user=rival)
     booking_services.booking_cancel(booking_id=rivals.pk, by=rival)  # the seat is free again

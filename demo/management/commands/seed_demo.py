@@ -226,13 +226,7 @@ class Command(BaseCommand):
         created = 0
         for email, password, role, first_name, last_name in ACCOUNTS:
             if not User.objects.filter(email=email).exists():
-                accounts_services.user_create(
-                    email=email,
-                    password=password,
-                    role=role,
-                    first_name=first_name,
-                    last_name=last_name,
-                )
+                _user_create(email, password, role, first_name, last_name)
                 created += 1
         return created
 
@@ -364,12 +358,10 @@ class Command(BaseCommand):
     def _guest(self, index: int) -> User:
         email, first_name, last_name = GUESTS[index]
         user = User.objects.filter(email=email).first()
-        if user is None:
-            user = accounts_services.user_create(
-                email=email,
-                password=GUEST_PASSWORD,
-                role=Role.CUSTOMER,
-                first_name=first_name,
-                last_name=last_name,
-            )
-        return user
+        return user or _user_create(email, GUEST_PASSWORD, Role.CUSTOMER, first_name, last_name)
+
+
+def _user_create(email: str, password: str, role: str, first_name: str, last_name: str) -> User:
+    return accounts_services.user_create(
+        email=email, password=password, role=role, first_name=first_name, last_name=last_name
+    )
