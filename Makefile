@@ -36,9 +36,10 @@ run: $(VENV)/.runtime
 		DEBUG=$${DEBUG:-True} $(PY) manage.py seed_demo; fi
 	DEBUG=$${DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## test: the whole suite on MariaDB (starts it if needed, as root)
+## test: the whole suite on MariaDB, with Redis for the Celery tests (starts them if needed, as root)
 test: $(VENV)/.dev
 	.ci/mariadb
+	.ci/redis
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 ## bench: the booking benchmark on MariaDB under gunicorn (see bench/booking.py)
