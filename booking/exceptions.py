@@ -64,3 +64,8 @@ class BookingNotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
     message = "No such booking."
+
+
+class InvalidTicket(ApplicationError):
+    code = "invalid_ticket"
+    message = "This ticket's QR code is not valid."

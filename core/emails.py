@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from .models import OutboundEmail, OutboundEmailAttachment
 from .outbox import email_delivery_enqueue
@@ -90,6 +91,7 @@ def email_send_on_commit(
             body_text=text,
             body_html=html,
             message_id=_message_id(),
+            next_attempt_at=timezone.now(),
         )
         OutboundEmailAttachment.objects.bulk_create(
             OutboundEmailAttachment(

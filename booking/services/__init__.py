@@ -10,7 +10,12 @@ call happens while these locks are held: e-mails go out on commit, refunds after
 
 from .cancellation import booking_cancel, showtime_cancel
 from .checkin import ticket_check_in
-from .confirmation import booking_confirm, booking_confirm_locked, booking_payable_check
+from .confirmation import (
+    booking_confirm,
+    booking_confirm_locked,
+    booking_confirmation_resend,
+    booking_payable_check,
+)
 from .expiry import bookings_expire
 from .holds import SeatRequest, booking_create
 
@@ -19,6 +24,7 @@ __all__ = [
     "booking_cancel",
     "booking_confirm",
     "booking_confirm_locked",
+    "booking_confirmation_resend",
     "booking_create",
     "booking_payable_check",
     "bookings_expire",
