@@ -7,6 +7,7 @@ import sys
 import threading
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -20,13 +21,13 @@ from cinema_project.celery import app
 from core.emails import email_send_on_commit
 from core.models import OutboundEmail
 from core.outbox import email_message_send, email_outbox_sweep
-from core.testing import wait_for
+from core.testing import free_port, wait_for
 
 BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 
 @contextmanager
-def enqueueing_to_redis():
+def enqueueing_to_redis(broker_url: str = BROKER_URL):
     """The app enqueues to Redis (not in-process), under a key prefix of its own, so test runs
     sharing the Redis never take each other's tasks. Yields the prefix."""
     prefix = f"test-{uuid.uuid4().hex}:"
@@ -35,7 +36,7 @@ def enqueueing_to_redis():
         for key in ("broker_url", "task_always_eager", "broker_transport_options")
     }
     app.conf.update(
-        broker_url=BROKER_URL,
+        broker_url=broker_url,
         task_always_eager=False,
         broker_transport_options={**saved["broker_transport_options"], "global_keyprefix": prefix},
     )
@@ -136,4 +137,20 @@ def test_a_worker_killed_mid_send_the_mail_is_still_delivered_once(smtp_server):
             wait_for(lambda: smtp_server.to("cara@x.com"), timeout=30)
     email.refresh_from_db()
     assert (email.status, email.attempts) == (OutboundEmail.Status.SENT, 2)
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_is_down_loses_nothing(smtp_server, caplog):
+    """The commit's enqueue fails (logged, the request goes on); the sweep sends it later."""
+    with enqueueing_to_redis(f"redis://127.0.0.1:{free_port()}/0"):
+        email = queue_mail()
+    assert "not enqueued" in caplog.text
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutboundEmail.Status.QUEUED, 0)
+
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert email_outbox_sweep() == 1  # the broker is back (here: tasks run in-process)
     assert len(smtp_server.messages) == 1
