@@ -36,7 +36,7 @@ run: $(VENV)/.runtime
 		DEBUG=$${DEBUG:-True} $(PY) manage.py seed_demo; fi
 	DEBUG=$${DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## test: the whole suite on MariaDB (starts it, and Redis for the Redis cache tests, if needed, as root)
+## test: the whole suite on MariaDB, with Redis for the Celery and Redis cache tests (starts them if needed, as root)
 test: $(VENV)/.dev
 	.ci/mariadb
 	.ci/redis

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from booking.selectors import seat_map_cache_clear
-from core.testing import client_for
+from core.testing import SmtpServer, client_for
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +88,19 @@ def admin_api(admin) -> APIClient:
 @pytest.fixture(autouse=True)
 def _webhook_secret(settings):
     settings.PAYMENT_WEBHOOK_SECRET = "whsec_test"  # noqa: S105 (a test value)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (core.testing.SmtpServer), and Django sending to it with a short
+    EMAIL_TIMEOUT."""
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 2
+    yield server
+    server.stop()

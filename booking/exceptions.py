@@ -70,3 +70,8 @@ class HoldLimitReached(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     code = "hold_limit_reached"
     message = "You hold too many unpaid bookings; pay for or cancel one first."
+
+
+class InvalidTicket(ApplicationError):
+    code = "invalid_ticket"
+    message = "This ticket's QR code is not valid."

@@ -1,8 +1,10 @@
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
 from .exceptions import ApplicationError
+from .models import OutboundEmail, OutboundEmailAttachment
+from .outbox import email_messages_requeue
 
 
 def error_text(exc: Exception) -> str:
@@ -42,3 +44,54 @@ class ServiceAdminMixin:
         """ "Delete selected" goes through `delete_model`, one object (and service call) each."""
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class OutboundEmailAttachmentInline(admin.TabularInline):
+    model = OutboundEmailAttachment
+    fields = ["filename", "mimetype", "content_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was sent, what is waiting, what failed and why. "Send again"
+    queues the chosen mails anew (`core.outbox.email_messages_requeue`)."""
+
+    list_display = ["subject", "recipients", "template", "status", "attempts", "created_at"]
+    list_filter = ["status", "template"]
+    search_fields = ["subject", "to"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "to",
+        "template",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "message_id",
+        "body_text",
+    ]
+    fields = readonly_fields
+    inlines = [OutboundEmailAttachmentInline]
+    actions = ["send_again"]
+
+    @admin.display(description="to")
+    def recipients(self, email: OutboundEmail) -> str:
+        return ", ".join(email.to)
+
+    @admin.action(description="Send again")
+    def send_again(self, request, queryset):
+        count = email_messages_requeue(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} e-mail(s) queued to be sent again.", messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,30 +1,108 @@
-"""Templated e-mail, sent only once the surrounding transaction has committed."""
+"""Templated e-mail through the outbox: a row written in the caller's transaction, delivered by a
+worker once that transaction has committed (`core.outbox`).
 
+A rolled-back transaction leaves no mail; a committed one never loses its mail, whatever the mail
+server does meanwhile. The message is rendered here, so it says what was true when it was written.
+"""
+
+import re
+import secrets
+import string
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import OutboundEmail, OutboundEmailAttachment
+from .outbox import email_delivery_enqueue
+
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
-def email_send_on_commit(*, to: Iterable[str], template: str, context: dict) -> None:
-    """Render `<template>_subject.txt`, `<template>.txt` and `<template>.html`, send after commit.
+@dataclass(frozen=True)
+class EmailFile:
+    """A file sent with a mail. With `content_id`, an image the HTML part shows inline
+    (`<img src="cid:{content_id}">`); `qr_text` makes it a PNG QR code of that text, drawn when
+    the mail is sent (drawing is slow, and the mail is usually written while rows are locked)."""
 
-    A rolled-back transaction sends nothing. A mail server failure is logged (`robust`), never
-    raised into the request that already committed its work.
-    """
-    recipients = list(to)
-    context = {"frontend_url": settings.FRONTEND_URL, **context}
+    filename: str
+    mimetype: str
+    content: bytes = b""
+    content_id: str = ""
+    qr_text: str = ""
 
-    def send():
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(f"{template}.txt", context),
-            to=recipients,
+    @classmethod
+    def qr_code(cls, *, content_id: str, text: str) -> "EmailFile":
+        return cls(f"{content_id}.png", "image/png", content_id=content_id, qr_text=text)
+
+
+def email_context(context: dict) -> dict:
+    """What every mail's templates may use, besides their own context."""
+    return {
+        "frontend_url": settings.FRONTEND_URL,
+        "chain_name": settings.CINEMA_CHAIN_NAME,
+        **context,
+    }
+
+
+def email_render(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of `<template>_subject.txt`, `<template>.txt`, `<template>.html`,
+    each body with the footer every mail carries (the chain's name)."""
+    context = email_context(context)
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}.txt", context).rstrip() + "\n"
+    text += render_to_string("core/email/footer.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    footer = render_to_string("core/email/footer.html", context)
+    if _BODY_END.search(html):
+        html = _BODY_END.sub(lambda _: f"{footer}</body>", html, count=1)
+    else:
+        html = render_to_string(
+            "core/email/layout.html", {**context, "content": html, "footer": footer}
         )
-        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        message.send()
+    return subject, text, html
 
-    transaction.on_commit(send, robust=True)
+
+def _message_id() -> str:
+    """Letters only: no digits that could be mistaken for card data in a scan of the tables."""
+    local = "".join(secrets.choice(string.ascii_lowercase) for _ in range(32))
+    return f"<{local}@{DNS_NAME}>"
+
+
+def email_send_on_commit(
+    *, to: Iterable[str], template: str, context: dict, attachments: Iterable[EmailFile] = ()
+) -> OutboundEmail:
+    """Write the mail to the outbox, in the caller's transaction; a worker sends it after commit.
+
+    Renders `<template>_subject.txt`, `<template>.txt` and `<template>.html` now. Called outside a
+    transaction, the mail is written at once (one transaction for it and its files).
+    """
+    subject, text, html = email_render(template, context)
+    with transaction.atomic():
+        email = OutboundEmail.objects.create(
+            to=list(to),
+            template=template,
+            subject=subject[:300],
+            body_text=text,
+            body_html=html,
+            message_id=_message_id(),
+            next_attempt_at=timezone.now(),
+        )
+        OutboundEmailAttachment.objects.bulk_create(
+            OutboundEmailAttachment(
+                email=email,
+                filename=file.filename,
+                mimetype=file.mimetype,
+                content=file.content,
+                content_id=file.content_id,
+                qr_text=file.qr_text,
+            )
+            for file in attachments
+        )
+    transaction.on_commit(partial(email_delivery_enqueue, email.pk), robust=True)
+    return email

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class IdempotencyKey(models.Model):
@@ -26,3 +27,68 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class OutboundEmail(models.Model):
+    """An e-mail in the outbox: written in the transaction of the change that causes it, then
+    delivered by a worker (`core.outbox`). Rendered when written, so it says what was true then.
+
+    QUEUED -> SENDING (claimed by one worker until `claimed_until`) -> SENT; back to QUEUED with
+    a later `next_attempt_at` after a failed attempt; FAILED after `EMAIL_MAX_ATTEMPTS`.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        SENDING = "SENDING", "Sending"
+        SENT = "SENT", "Sent"
+        FAILED = "FAILED", "Failed"
+
+    to = models.JSONField(help_text="The recipients' addresses.")
+    template = models.CharField(max_length=100, help_text="What kind of mail this is.")
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    # The same Message-ID on every attempt: a mail client shows a rare second delivery once.
+    message_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # While SENDING: the worker that claimed it, and until when its claim holds.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbound e-mail"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["QUEUED", "SENDING", "SENT", "FAILED"]),
+                name="outbound_email_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {', '.join(self.to)}"
+
+
+class OutboundEmailAttachment(models.Model):
+    """A file sent with an outbox e-mail: an attachment, or an image the HTML part shows inline
+    (`content_id` set, referred to as `cid:<content_id>`)."""
+
+    email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    mimetype = models.CharField(max_length=100)
+    content = models.BinaryField()
+    content_id = models.CharField(max_length=100, blank=True)
+    # A PNG QR code of this text, drawn when the mail is sent (`content` is empty then).
+    qr_text = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,5 +1,6 @@
 """Helpers for tests of every app."""
 
+import asyncio
 import contextlib
 import os
 import pkgutil
@@ -9,10 +10,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.message import Message
 from functools import wraps
 from typing import Any
 from unittest import mock
 
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connections
 from rest_framework.test import APIClient
@@ -143,3 +147,76 @@ def settings_in_subprocess(env: dict[str, str], expression: str) -> subprocess.C
     """Print `expression` (of `settings`) as the settings come out of `env`."""
     code = f"import django; django.setup(); from django.conf import settings; print({expression})"
     return python_in_subprocess(["-c", code], env)
+
+
+class SmtpServer:
+    """A real SMTP server in the test process (aiosmtpd) on a free port of 127.0.0.1, that can
+    be stopped (connections refused), hung (connections accepted, never answered) and started
+    again on the same port. `messages` holds what it accepted, as `email.message.Message`s."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list[Message] = []
+        self.refused: set[str] = set()  # recipients it answers 550 for
+        # While set, a message's data is read and never answered (the sender hangs mid-send).
+        self.stalled = False
+        self.stalled_sessions = 0
+        self._controller = None
+        self._hung: socket.socket | None = None
+
+    def start(self) -> "SmtpServer":
+        self.stop()
+        server = self
+
+        class Handler:
+            async def handle_RCPT(self, smtp, session, envelope, address, options):
+                if address in server.refused:
+                    return "550 No such user here"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, smtp, session, envelope):
+                if server.stalled:
+                    server.stalled_sessions += 1
+                    await asyncio.sleep(3600)
+                server.messages.append(message_from_bytes(envelope.content))
+                return "250 Message accepted"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+        if self._hung is not None:
+            self._hung.close()
+            self._hung = None
+
+    def hang(self) -> None:
+        """Accept connections (the kernel does, into the backlog) and never say a word."""
+        self.stop()
+        self._hung = socket.create_server(("127.0.0.1", self.port), backlog=16)
+
+    def to(self, address: str) -> list[Message]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 30, interval: float = 0.05):
+    """Poll until `condition()` is truthy (a worker in another thread or process got there);
+    its value, or TimeoutError. A bound on waiting, not a measurement."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout} s: {condition}")
+        time.sleep(interval)

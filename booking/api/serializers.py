@@ -163,7 +163,9 @@ class SeatMapSerializer(serializers.Serializer):
 
 
 class CheckInInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=32)
+    code = serializers.CharField(
+        max_length=200, help_text="The ticket's code, or its QR code's signed payload."
+    )
 
 
 class CheckInSerializer(serializers.ModelSerializer):
@@ -187,6 +189,15 @@ class CheckInSerializer(serializers.ModelSerializer):
             "checked_in_at",
         ]
         read_only_fields = fields
+
+
+class BookingCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Told to the customer in the cancellation e-mail.",
+    )
 
 
 class ShowtimeCancelInputSerializer(serializers.Serializer):

@@ -12,5 +12,16 @@ urlpatterns = [
     path("showtimes/<int:pk>/seats/", views.SeatMapView.as_view(), name="showtime-seats"),
     path("showtimes/<int:pk>/cancel/", views.ShowtimeCancelView.as_view(), name="showtime-cancel"),
     path("checkin/", views.CheckInView.as_view(), name="checkin"),
+    # Files, named as such (no trailing slash): the router's paths are for resources.
+    path(
+        "bookings/<int:pk>/tickets.html",
+        views.BookingViewSet.as_view({"get": "tickets"}),
+        name="booking-tickets",
+    ),
+    path(
+        "bookings/<int:pk>/calendar.ics",
+        views.BookingViewSet.as_view({"get": "calendar"}),
+        name="booking-calendar",
+    ),
     *router.urls,
 ]

@@ -1,12 +1,16 @@
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from core.filters import IdFilter
@@ -25,6 +29,7 @@ from ..selectors import (
     payment_summaries_attach,
     seat_map_json,
 )
+from ..tickets import booking_calendar, booking_tickets_html
 from . import serializers as s
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -34,6 +39,16 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Any string up to 255 characters. A retry with the same key and body returns the "
     "first response and books nothing twice; another body with the same key is 409.",
 )
+
+
+class ResendThrottle(UserRateThrottle):
+    """Re-sending a confirmation, per user: THROTTLE_RESEND (`none` switches it off)."""
+
+    scope = "booking_resend"
+
+    def get_rate(self) -> str | None:
+        rate = settings.THROTTLE_RESEND
+        return None if rate.strip().lower() in ("", "none", "off") else rate
 
 
 @extend_schema(tags=["booking"], summary="Ticket types and their price rules")
@@ -91,11 +106,14 @@ class CheckInView(APIView):
         request=s.CheckInInputSerializer,
         responses={
             200: s.CheckInSerializer,
-            400: error_response("`booking_not_confirmed`, `validation_error`."),
+            400: error_response(
+                "`booking_not_confirmed`, `invalid_ticket` (a forged or altered QR payload), "
+                "`validation_error`."
+            ),
             404: error_response("`not_found`: no ticket has this code."),
             409: error_response("`already_checked_in`."),
         },
-        summary="Mark a ticket used at the door",
+        summary="Mark a ticket used at the door (its code, or its QR code's signed payload)",
     )
     def post(self, request):
         serializer = s.CheckInInputSerializer(data=request.data)
@@ -203,7 +221,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(body, status=status_code, headers=replay_headers(replayed))
 
     @extend_schema(
-        request=None,
+        request=s.BookingCancelInputSerializer,
         responses={
             200: s.BookingSerializer,
             409: error_response("`cancellation_window_closed`, `booking_not_cancellable`."),
@@ -212,8 +230,60 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        booking = services.booking_cancel(booking_id=self.get_object().pk, by=request.user)
+        serializer = s.BookingCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_cancel(
+            booking_id=self.get_object().pk, by=request.user, **serializer.validated_data
+        )
         return self._render(booking.pk)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: None,
+            400: error_response("`booking_not_confirmed`: no tickets to send."),
+            429: error_response("`throttled`: sent too often (`Retry-After`)."),
+        },
+        summary="E-mail the confirmation again (tickets with QR codes, calendar entry)",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        throttle_classes=[*api_settings.DEFAULT_THROTTLE_CLASSES, ResendThrottle],
+    )
+    def resend(self, request, pk=None):
+        services.booking_confirmation_resend(booking_id=self.get_object().pk)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={
+            (200, "text/html"): OpenApiTypes.STR,
+            404: error_response("`not_found`: no such booking, or someone else's."),
+        },
+        summary="The tickets as a page made for printing, a QR code each",
+        operation_id="bookings_tickets_html",
+    )
+    def tickets(self, request, pk=None):
+        return HttpResponse(
+            booking_tickets_html(self.get_object()), content_type="text/html; charset=utf-8"
+        )
+
+    @extend_schema(
+        responses={
+            (200, "text/calendar"): OpenApiTypes.STR,
+            404: error_response("`not_found`: no such booking, or someone else's."),
+        },
+        summary="The booking as a calendar entry (iCalendar)",
+        operation_id="bookings_calendar_ics",
+    )
+    def calendar(self, request, pk=None):
+        booking = self.get_object()
+        tickets = sorted(booking.tickets.all(), key=lambda t: (t.seat.y, t.seat.x))
+        response = HttpResponse(
+            booking_calendar(booking, tickets), content_type="text/calendar; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="booking-{booking.reference}.ics"'
+        return response
 
     @extend_schema(
         responses={

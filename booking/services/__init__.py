@@ -4,13 +4,19 @@
 Locks are always taken through `booking.locks`, in the order it documents, inside one
 `transaction.atomic(durable=True)` per service, so two requests never wait on each other in a
 circle and nothing around a service widens its lock scope. The unique key on (showtime, seat) of
-the claims stays the last word for anything that skips the services. No e-mail and no outside
-call happens while these locks are held: e-mails go out on commit, refunds after commit.
+the claims stays the last word for anything that skips the services. No e-mail is sent and no
+outside call happens while these locks are held: e-mails are outbox rows of the same transaction,
+sent by a worker after commit; refunds happen after commit.
 """
 
 from .cancellation import booking_cancel, showtime_cancel
 from .checkin import ticket_check_in
-from .confirmation import booking_confirm, booking_confirm_locked, booking_payable_check
+from .confirmation import (
+    booking_confirm,
+    booking_confirm_locked,
+    booking_confirmation_resend,
+    booking_payable_check,
+)
 from .expiry import bookings_expire
 from .holds import SeatRequest, booking_create
 
@@ -19,6 +25,7 @@ __all__ = [
     "booking_cancel",
     "booking_confirm",
     "booking_confirm_locked",
+    "booking_confirmation_resend",
     "booking_create",
     "booking_payable_check",
     "bookings_expire",

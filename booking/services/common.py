@@ -4,10 +4,11 @@ and the e-mails they send."""
 from datetime import datetime
 
 from accounts.models import User
-from core.emails import email_send_on_commit
+from core.emails import EmailFile, email_send_on_commit
 from screening.models import Seat
 
 from ..models import Booking, BookingStatus, SeatClaim
+from ..tickets import booking_calendar, booking_document_context, ticket_payload
 
 
 def seat_taken(seat: Seat, now: datetime) -> bool:
@@ -32,13 +33,28 @@ def booking_cancel_record(booking: Booking, now: datetime, *, by: User | None, r
 
 
 def booking_email(booking: Booking, template: str) -> None:
+    """Write a booking's mail to the outbox, in the caller's transaction: where and when (the
+    cinema's address, its local time and zone), the tickets, the link to the booking in the app.
+    The confirmation carries a QR code per ticket and a calendar entry; a cancellation the
+    reason given and what is refunded."""
+    booking = Booking.objects.select_related(
+        "user", "showtime__movie", "showtime__hall__cinema"
+    ).get(pk=booking.pk)
+    tickets = list(booking.tickets.select_related("seat").order_by("seat__y", "seat__x"))
+    context = booking_document_context(booking, tickets)
+    attachments = []
+    if booking.status == BookingStatus.CONFIRMED:
+        attachments = [
+            EmailFile.qr_code(content_id=f"ticket-{ticket.pk}", text=ticket_payload(ticket))
+            for ticket in tickets
+        ]
+        attachments.append(
+            EmailFile(
+                f"booking-{booking.reference}.ics",
+                "text/calendar",
+                booking_calendar(booking, tickets),
+            )
+        )
     email_send_on_commit(
-        to=[booking.user.email],
-        template=template,
-        context={
-            "booking": booking,
-            "user": booking.user,
-            "showtime": booking.showtime,
-            "tickets": list(booking.tickets.select_related("seat")),
-        },
+        to=[booking.user.email], template=template, context=context, attachments=attachments
     )

@@ -10,6 +10,7 @@ from screening.models import Seat, Showtime, ShowtimeStatus
 
 from .. import locks
 from ..exceptions import (
+    BookingNotConfirmed,
     BookingNotPayable,
     HoldExpired,
 )
@@ -76,4 +77,18 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
     booking.confirmed_at = now
     booking.save(update_fields=["status", "pending", "confirmed_at"])
     booking_email(booking, "booking/email/confirmed")
+    return booking
+
+
+def booking_confirmation_resend(*, booking_id: int) -> Booking:
+    """Write the confirmation mail again (the customer lost it): tickets, QR codes, calendar
+    entry, as they are now. Raises BookingNotConfirmed (400) unless the booking is confirmed."""
+    with transaction.atomic(durable=True):
+        booking = Booking.objects.get(pk=booking_id)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise BookingNotConfirmed(
+                f"Booking {booking.reference} is {booking.effective_status.lower()}: it has no "
+                "tickets to send."
+            )
+        booking_email(booking, "booking/email/confirmed")
     return booking

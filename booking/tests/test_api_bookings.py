@@ -453,6 +453,24 @@ def test_booked_showtimes_and_movies_cannot_be_deleted_or_moved(staff_api, showt
             lambda b: {"code": b.tickets.get().code},
             {"anonymous": 401, "customer": 403, "other_customer": 403, "staff": 200, "admin": 200},
         ),
+        (
+            "get",
+            lambda b: f"/api/v1/bookings/{b.pk}/tickets.html",
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 404, "staff": 200, "admin": 200},
+        ),
+        (
+            "get",
+            lambda b: f"/api/v1/bookings/{b.pk}/calendar.ics",
+            None,
+            {"anonymous": 401, "customer": 200, "other_customer": 404, "staff": 200, "admin": 200},
+        ),
+        (
+            "post",
+            lambda b: f"/api/v1/bookings/{b.pk}/resend/",
+            None,
+            {"anonymous": 401, "customer": 202, "other_customer": 404, "staff": 202, "admin": 202},
+        ),
     ],
 )
 @pytest.mark.parametrize("role", ROLES)

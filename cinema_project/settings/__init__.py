@@ -6,6 +6,7 @@
 
 from .base import *  # noqa: F403
 from .cache import *  # noqa: F403
+from .celery import *  # noqa: F403
 from .cors import *  # noqa: F403
 from .csp import *  # noqa: F403
 from .database import *  # noqa: F403
@@ -14,5 +15,6 @@ from .email import *  # noqa: F403
 from .jwt import *  # noqa: F403
 from .lockout import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .notifications import *  # noqa: F403
 from .security import *  # noqa: F403
 from .spectacular import *  # noqa: F403

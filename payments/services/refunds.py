@@ -14,7 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from booking import services as booking_services
 from booking.exceptions import BookingNotCancellable
-from booking.models import BookingStatus
+from booking.models import Booking, BookingStatus
+from booking.tickets import booking_url, local_time_text
+from core.emails import email_send_on_commit
 
 from ..audit import payment_event_record
 from ..exceptions import PaymentNotRefundable, RefundFailed
@@ -112,6 +114,36 @@ def refund_record(payment: Payment, refund: Refund, reference: str) -> None:
         refund=refund.pk,
         amount=str(refund.amount),
         reference=reference,
+    )
+    refund_email(payment, refund)
+
+
+def refund_email(payment: Payment, refund: Refund) -> None:
+    """Tell the customer, in the transaction that records the refund: how much, why, for which
+    show (in the cinema's local time)."""
+    booking = Booking.objects.select_related(
+        "user", "showtime__movie", "showtime__hall__cinema"
+    ).get(pk=payment.booking_id)
+    cinema = booking.showtime.hall.cinema
+    email_send_on_commit(
+        to=[booking.user.email],
+        template="payments/email/refunded",
+        context={
+            "user": booking.user,
+            "booking": booking,
+            "movie": booking.showtime.movie,
+            "cinema": cinema,
+            "starts_local": local_time_text(booking.showtime.starts_at, cinema.zone),
+            "refunded_local": local_time_text(refund.completed_at, cinema.zone),
+            "booking_url": booking_url(booking),
+            "amount": refund.amount,
+            "currency": payment.currency,
+            "paid": payment.amount,
+            "refunded_total": payment.amount_refunded,
+            "fully_refunded": payment.amount_refunded >= payment.amount,
+            "reason": refund.reason,
+            "card_last4": payment.card_last4,
+        },
     )
 
 

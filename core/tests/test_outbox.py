@@ -1,0 +1,282 @@
+"""The outbox: mails written with the change that causes them, delivered by a worker that
+retries, against a real SMTP server in the test process."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.sites import site
+from django.core import mail
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.emails import EmailFile, email_send_on_commit
+from core.models import OutboundEmail
+from core.outbox import (
+    _claim,
+    email_message_send,
+    email_messages_requeue,
+    email_outbox_purge,
+    email_outbox_sweep,
+)
+from core.testing import run_concurrently
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = "/api/v1/auth/register/"
+Status = OutboundEmail.Status
+
+
+def register(api_client, email="cara@x.com"):
+    return api_client.post(
+        REGISTER,
+        {
+            "email": email,
+            "password": "Matinee-Balcony-42",
+            "first_name": "Cara",
+            "last_name": "Xu",
+        },
+    )
+
+
+def queue_mail(to="cara@x.com") -> OutboundEmail:
+    """A verification mail written in its own transaction (as a service writes it)."""
+    with transaction.atomic():
+        return email_send_on_commit(
+            to=[to],
+            template="accounts/email/verify_email",
+            context={"user": User(first_name="Cara"), "link": "https://app.example.com/x"},
+        )
+
+
+def test_a_rolled_back_transaction_leaves_no_mail(django_capture_on_commit_callbacks):
+    def change_that_fails():
+        with transaction.atomic():
+            queue_mail()
+            raise RuntimeError("the change failed")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        change_that_fails()
+    assert not OutboundEmail.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_committed_mail_is_sent_with_text_html_and_the_chains_footer(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.CINEMA_CHAIN_NAME = "Odeon Park"
+    with django_capture_on_commit_callbacks(execute=True):
+        email = queue_mail()
+    (message,) = mail.outbox
+    assert message.to == ["cara@x.com"]
+    assert message.body.rstrip().endswith("Odeon Park")
+    html = message.alternatives[0].content
+    assert "Odeon Park" in html
+    assert html.index("Odeon Park") < html.index("</body>")
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.sent_at is not None) == (Status.SENT, 1, True)
+    assert message.extra_headers["Message-ID"] == email.message_id
+
+
+def test_server_down_the_request_answers_and_the_mail_waits_then_goes_once(
+    api_client, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_RETRY_BACKOFF_SECONDS = 0  # due again at once, for send_queued_mail
+    smtp_server.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = register(api_client)
+    assert response.status_code == 201
+    email = OutboundEmail.objects.get()
+    assert (email.status, email.attempts) == (Status.QUEUED, 1)
+    assert "Connection refused" in email.last_error or "Errno" in email.last_error
+
+    smtp_server.start()
+    call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    (message,) = smtp_server.to("cara@x.com")
+    assert message["Subject"] == "Confirm your e-mail address"
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.SENT, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hung_server_does_not_hold_the_request(api_client, smtp_server, settings):
+    """The mail server accepts the connection and never answers: the attempt gives up after
+    EMAIL_TIMEOUT and the request answers; the mail is sent once the server is back."""
+    settings.EMAIL_TIMEOUT = 1
+    settings.EMAIL_RETRY_BACKOFF_SECONDS = 0
+    smtp_server.hang()
+    answers = []
+
+    def request():
+        try:
+            answers.append(register(api_client).status_code)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join(60)  # a watchdog, not a measurement: without a timeout this waits forever
+    assert not thread.is_alive(), "the request is still waiting for the mail server"
+    assert answers == [201]
+    email = OutboundEmail.objects.get()
+    assert email.status == Status.QUEUED
+    assert "timed out" in email.last_error
+
+    smtp_server.start()
+    call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(smtp_server.to("cara@x.com")) == 1
+
+
+def test_retries_back_off_exponentially_and_then_fail(
+    smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_RETRY_BACKOFF_SECONDS = 30
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    smtp_server.stop()
+    email = queue_mail()
+    waits = []
+    for _ in range(3):
+        OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+        before = timezone.now()
+        delivery = email_message_send(message_id=email.pk)
+        email.refresh_from_db()
+        waits.append(delivery.retry_in)
+        if delivery.retry_in:
+            assert email.next_attempt_at - before >= timedelta(seconds=delivery.retry_in)
+    assert waits == [30, 60, None]
+    assert (email.status, email.attempts) == (Status.FAILED, 3)
+    assert email_message_send(message_id=email.pk).status == Status.FAILED  # nothing more
+
+    smtp_server.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert email_messages_requeue(message_ids=[email.pk]) == 1  # the admin's "send again"
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.SENT, 1)
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_message_is_not_sent_before_it_is_due(smtp_server):
+    email = queue_mail()
+    later = timezone.now() + timedelta(seconds=90)
+    OutboundEmail.objects.filter(pk=email.pk).update(status=Status.QUEUED, next_attempt_at=later)
+    delivery = email_message_send(message_id=email.pk)
+    assert delivery.status == Status.QUEUED
+    assert 85 <= delivery.retry_in <= 91
+    assert smtp_server.messages == []
+
+
+def test_a_permanent_refusal_fails_at_once(smtp_server, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 8
+    smtp_server.refused.add("gone@x.com")
+    email = queue_mail(to="gone@x.com")
+    email_message_send(message_id=email.pk)
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.FAILED, 1)
+    assert "SMTPRecipientsRefused" in email.last_error
+
+
+def test_a_worker_killed_mid_send_leaves_the_mail_to_the_sweep(smtp_server):
+    email = queue_mail()
+    dead_claim = _claim(email.pk, timezone.now())  # a worker claimed it, then died
+    assert dead_claim is not None
+    assert email_outbox_sweep() == 0  # its claim still holds: nobody else sends it
+    assert email_message_send(message_id=email.pk).status == Status.SENDING
+
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert email_outbox_sweep() == 1  # enqueued again: run in-process here (no broker)
+    assert len(smtp_server.messages) == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.SENT, 2)
+    assert email_outbox_sweep() == 0
+
+
+def test_the_sweep_enqueues_messages_whose_task_was_lost(smtp_server):
+    smtp_server.stop()
+    email = queue_mail()  # written, but its task never ran (the broker lost it)
+    assert email_outbox_sweep() == 0  # not overdue yet
+    smtp_server.start()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert email_outbox_sweep() == 1
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_send_a_message_once(smtp_server):
+    """Without the claim (a conditional UPDATE only one worker wins) every worker sends it."""
+    email = queue_mail()
+    OutboundEmail.objects.filter(pk=email.pk).update(status=Status.QUEUED, attempts=0)
+    smtp_server.messages.clear()
+    results = run_concurrently(lambda _: email_message_send(message_id=email.pk).status, 4)
+    assert set(results) <= {"SENDING", "SENT"}, results  # the losers saw it claimed, or sent
+    assert len(smtp_server.messages) == 1
+
+
+def test_inline_images_and_attachments(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        email_send_on_commit(
+            to=["cara@x.com"],
+            template="accounts/email/verify_email",
+            context={"user": User(first_name="Cara"), "link": "https://app.example.com/x"},
+            attachments=[
+                EmailFile.qr_code(content_id="ticket-1", text="hello"),
+                EmailFile("event.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+            ],
+        )
+    parsed = mail.outbox[0].message()
+    assert parsed.get_content_type() == "multipart/mixed"
+    related, calendar = parsed.get_payload()
+    assert related.get_content_type() == "multipart/related"
+    alternative, image = related.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert image["Content-ID"] == "<ticket-1>"
+    assert image.get_payload(decode=True).startswith(b"\x89PNG")
+    assert calendar.get_content_type() == "text/calendar"
+    assert calendar.get_filename() == "event.ics"
+
+
+def test_purge_deletes_old_sent_mail_only(settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_OUTBOX_RETENTION_DAYS = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        old, recent = queue_mail(), queue_mail()
+    failed = queue_mail()
+    OutboundEmail.objects.filter(pk=failed.pk).update(status=Status.FAILED)
+    OutboundEmail.objects.filter(pk=old.pk).update(sent_at=timezone.now() - timedelta(days=31))
+    assert email_outbox_purge() == 1
+    assert set(OutboundEmail.objects.values_list("pk", flat=True)) == {recent.pk, failed.pk}
+
+
+def test_admin_lists_the_outbox_and_sends_again(
+    admin, client, smtp_server, django_capture_on_commit_callbacks
+):
+    smtp_server.stop()
+    email = queue_mail()
+    OutboundEmail.objects.filter(pk=email.pk).update(status=Status.FAILED, attempts=8)
+    client.force_login(admin)
+    page = client.get("/admin/core/outboundemail/?q=cara%40x.com")
+    assert page.status_code == 200
+    assert list(page.context["cl"].result_list) == [email]
+    assert client.get(f"/admin/core/outboundemail/{email.pk}/change/").status_code == 200
+
+    smtp_server.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/core/outboundemail/",
+            {"action": "send_again", "_selected_action": [email.pk]},
+        )
+    assert response.status_code == 302
+    email.refresh_from_db()
+    assert email.status == Status.SENT
+    assert len(smtp_server.messages) == 1
+    assert site.is_registered(OutboundEmail)
+
+
+def test_staff_cannot_see_the_outbox(staff, client):
+    client.force_login(staff)
+    assert client.get("/admin/core/outboundemail/").status_code == 403
