@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "screening",
+    "promotions",
     "booking",
     "payments",
     "demo",
