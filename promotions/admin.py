@@ -1,8 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from core.admin import ServiceAdminMixin, error_text
+from core.exceptions import ApplicationError
 
 from . import hooks, services
 from .models import Promotion, Redemption, code_normalize
@@ -63,7 +65,7 @@ class PromotionForm(forms.ModelForm):
 
 @admin.register(Promotion)
 class PromotionAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    """Saved and deleted through the promotion services, like the API."""
+    """Saved, deleted and e-mailed through the promotion services, like the API."""
 
     form = PromotionForm
     list_display = [
@@ -75,16 +77,20 @@ class PromotionAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "active",
         "uses",
         "max_redemptions",
+        "sent_at",
     ]
     list_filter = ["active", "discount_type", "first_booking_only"]
     search_fields = ["code", "description"]
     date_hierarchy = "starts_at"
     filter_horizontal = ["movies"]
+    actions = ["send"]
 
     def get_queryset(self, request):
         return promotion_list()
 
-    readonly_fields = ["uses"]
+    def get_readonly_fields(self, request, obj=None):
+        fixed = list(services.SENT_FIELDS) if obj is not None and obj.sent_at else []
+        return [*fixed, "sent_at", "uses"]
 
     @admin.display(description="Uses (with live holds)", ordering="uses")
     def uses(self, promotion):
@@ -102,6 +108,19 @@ class PromotionAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.promotion_delete(promotion_id=obj.pk)
+
+    @admin.action(description="E-mail selected promotions to customers who opted in")
+    def send(self, request, queryset):
+        unsubscribe_url = request.build_absolute_uri(reverse("unsubscribe"))
+        for promotion in queryset:
+            try:
+                sent = services.promotion_send(
+                    promotion_id=promotion.pk, unsubscribe_url=unsubscribe_url
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"{promotion}: {error_text(exc)}", messages.WARNING)
+            else:
+                self.message_user(request, f"{promotion}: e-mailed to {sent} customers.")
 
 
 @admin.register(Redemption)

@@ -27,7 +27,19 @@ class PromotionNotApplicable(PromotionError):
     message = "This promo code does not apply to this booking."
 
 
+class PromotionLocked(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "promotion_locked"
+    message = "This promotion has been e-mailed: its code and discount can no longer change."
+
+
 class PromotionInUse(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     code = "promotion_in_use"
     message = "Bookings have used this promotion: switch it off (`active`) instead of deleting it."
+
+
+class PromotionNotSendable(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "promotion_not_sendable"
+    message = "Only an active promotion that has not ended can be e-mailed."

@@ -1,4 +1,4 @@
-"""Promo codes, and the uses bookings make of them.
+"""Promo codes, the uses bookings make of them, and who has been e-mailed about them.
 
 Promotions sit below booking: a redemption names its booking by id (`booking_id`), not by a
 foreign key, and booking records, confirms and releases its uses through `promotions.services`
@@ -34,7 +34,8 @@ class Promotion(models.Model):
     """A promo code: a discount on a booking's subtotal, within limits.
 
     `code` is stored in capitals (the services write it so), which makes the plain unique key
-    case-insensitive.
+    case-insensitive. Once the promotion has been e-mailed (`sent_at`), what the e-mail told
+    customers - its code and its discount - is fixed.
     """
 
     code = models.CharField(
@@ -93,6 +94,12 @@ class Promotion(models.Model):
     refund_restores_use = models.BooleanField(
         default=True,
         help_text="A confirmed booking that is cancelled (and refunded) gives its use back.",
+    )
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="First e-mailed; code and discount are fixed.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -217,3 +224,20 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.promotion_id} -> booking {self.booking_id} ({self.status})"
+
+
+class PromotionRecipient(models.Model):
+    """A customer e-mailed about a promotion. Written with the e-mail, in one transaction; the
+    unique key makes sure that sending again never mails anyone twice."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mailed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "user"], name="promotion_recipient_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.promotion_id} -> {self.user_id}"

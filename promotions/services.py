@@ -8,11 +8,13 @@
 - Redemptions: booking records, confirms and releases its bookings' uses within its own
   transactions, under its locks (`redemption_hold`, `redemption_confirm`, `redemptions_release`).
   Promotions sit below booking and never call it.
+- The promotion's e-mail (`promotion_send`): in batches, each customer at most once.
 """
 
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,8 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from accounts.models import AccountState, User
+from accounts.tokens import unsubscribe_token
 from catalog.models import Movie
 from core.db import constraint_name, transaction_required
+from core.emails import email_send_on_commit
+from core.exceptions import ResourceBusy
 
 from . import hooks, locks
 from .exceptions import (
@@ -29,11 +35,14 @@ from .exceptions import (
     PromotionExpired,
     PromotionInUse,
     PromotionInvalid,
+    PromotionLocked,
     PromotionNotApplicable,
+    PromotionNotSendable,
 )
 from .models import (
     DiscountType,
     Promotion,
+    PromotionRecipient,
     Redemption,
     RedemptionStatus,
     code_normalize,
@@ -43,6 +52,9 @@ from .selectors import promotion_usage
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 CODE_TAKEN = "Another promotion has this code."
+# What customers were told in a promotion's e-mail: fixed once it has been sent.
+SENT_FIELDS = ("code", "discount_type", "value")
+SEND_BATCH_SIZE = 200
 
 TicketLine = tuple[str, Decimal]  # (ticket type code, price after ticket rules and surcharges)
 
@@ -110,11 +122,22 @@ def promotion_create(*, movies: Iterable[Movie] = (), **fields) -> Promotion:
 
 def promotion_update(*, promotion_id: int, data: dict) -> Promotion:
     """Change a promotion, under its lock (uses are counted under it: a lower limit applies to
-    the next hold at once). Raises ValidationError."""
+    the next hold at once). Once it has been e-mailed, what the e-mail told customers - its code
+    and its discount - is fixed: PromotionLocked (409). Raises ValidationError."""
     data = dict(data)
     movies = data.pop("movies", None)
     with transaction.atomic(durable=True):
         promotion = locks.promotion_lock(promotion_id)
+        if promotion.sent_at is not None:
+            changed = [
+                field
+                for field in SENT_FIELDS
+                if field in data
+                and (code_normalize(data[field]) if field == "code" else data[field])
+                != getattr(promotion, field)
+            ]
+            if changed:
+                raise PromotionLocked(details={"fields": changed})
         _fields_set(promotion, data)
         promotion_validate(promotion)
         _promotion_save(promotion)
@@ -294,3 +317,76 @@ def redemptions_release(*, booking_ids: list[int]) -> None:
         Redemption.objects.filter(pk__in=forfeited).update(
             status=RedemptionStatus.FORFEITED, updated_at=now
         )
+
+
+# The promotion's e-mail
+
+
+def _discount_text(promotion: Promotion) -> str:
+    value = format(promotion.value.normalize(), "f")
+    if promotion.discount_type == DiscountType.PERCENT:
+        return f"{value}% off"
+    return f"{promotion.value} {settings.CURRENCY} off"
+
+
+def promotion_send(
+    *, promotion_id: int, unsubscribe_url: str, batch_size: int = SEND_BATCH_SIZE
+) -> int:
+    """E-mail the promotion to every active customer who opted in (`promotions_opt_in`) and has
+    not been sent it yet; returns how many were mailed now (0 the second time).
+
+    In batches of `batch_size`, each a short transaction under the promotion's lock: the batch's
+    recipients are recorded (a unique key per promotion and customer) together with their
+    e-mails, each with its own unsubscribe link (`unsubscribe_url?token=...`). Sending again, or
+    two administrators sending at once, mails nobody twice. The first e-mail fixes the
+    promotion's discount (`sent_at`). Raises PromotionNotSendable (409: switched off or ended).
+    """
+    mailed, after = 0, 0
+    while True:
+        with transaction.atomic(durable=True):
+            promotion = locks.promotion_lock(promotion_id)
+            now = timezone.now()
+            if not promotion.active or promotion.ends_at <= now:
+                if mailed:
+                    return mailed  # switched off or ended while it was being sent
+                raise PromotionNotSendable(
+                    "This promotion is switched off."
+                    if not promotion.active
+                    else "This promotion has ended."
+                )
+            already = PromotionRecipient.objects.filter(promotion=promotion).values("user_id")
+            users = list(
+                User.objects.filter(promotions_opt_in=True, state=AccountState.ACTIVE, pk__gt=after)
+                .exclude(pk__in=already)
+                .order_by("pk")[:batch_size]
+            )
+            if not users:
+                return mailed
+            try:
+                PromotionRecipient.objects.bulk_create(
+                    PromotionRecipient(promotion=promotion, user=user) for user in users
+                )
+            except IntegrityError as exc:  # only a writer that skipped the lock gets here
+                raise ResourceBusy() from exc
+            if promotion.sent_at is None:
+                promotion.sent_at = now
+                promotion.save(update_fields=["sent_at", "updated_at"])
+            for user in users:
+                _promotion_email(promotion, user, unsubscribe_url)
+        mailed += len(users)
+        after = users[-1].pk
+
+
+def _promotion_email(promotion: Promotion, user: User, unsubscribe_url: str) -> None:
+    email_send_on_commit(
+        to=[user.email],
+        template="promotions/email/promotion",
+        context={
+            "name": user.get_short_name(),
+            "code": promotion.code,
+            "description": promotion.description,
+            "discount": _discount_text(promotion),
+            "ends_on": _day(promotion.ends_at),
+            "unsubscribe_link": f"{unsubscribe_url}?{urlencode({'token': unsubscribe_token(user)})}",
+        },
+    )

@@ -83,6 +83,7 @@ class PromotionSerializer(serializers.ModelSerializer):
             "first_booking_only",
             "active",
             "refund_restores_use",
+            "sent_at",
             "uses",
             "uses_left",
             "discount_total",
@@ -99,3 +100,7 @@ class PromotionSerializer(serializers.ModelSerializer):
 
     def get_currency(self, promotion) -> str:
         return settings.CURRENCY
+
+
+class PromotionSentSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField(help_text="Customers e-mailed now (0: all had it).")

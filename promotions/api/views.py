@@ -1,6 +1,8 @@
+from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.openapi import error_response
@@ -53,7 +55,12 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         request=s.PromotionInputSerializer(partial=True),
-        responses={200: s.PromotionSerializer},
+        responses={
+            200: s.PromotionSerializer,
+            409: error_response(
+                "`promotion_locked`: it has been e-mailed, its code and discount are fixed."
+            ),
+        },
         summary="Change a promotion (`active: false` pauses it at once)",
     )
     def partial_update(self, request, pk=None):
@@ -70,3 +77,19 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def destroy(self, request, pk=None):
         services.promotion_delete(promotion_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: s.PromotionSentSerializer,
+            409: error_response("`promotion_not_sendable`: switched off, or ended."),
+        },
+        summary="E-mail the promotion to every customer who opted in (each of them once)",
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        recipients = services.promotion_send(
+            promotion_id=self.get_object().pk,
+            unsubscribe_url=request.build_absolute_uri(reverse("unsubscribe")),
+        )
+        return Response({"recipients": recipients}, status=status.HTTP_202_ACCEPTED)

@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from promotions.models import Promotion
 from screening.tests.factories import ShowtimeFactory
 
@@ -80,3 +82,21 @@ def test_redemptions_are_read_only_in_the_admin(admin_site, customer):
     assert admin_site.get("/admin/promotions/redemption/add/").status_code == 403
     assert admin_site.get("/admin/promotions/promotion/").status_code == 200
     assert promotion.redemptions.count() == 1
+
+
+def test_the_admin_sends_a_promotion_through_the_service(
+    admin_site, django_capture_on_commit_callbacks
+):
+    fan = UserFactory(promotions_opt_in=True)
+    promotion = PromotionFactory(code="AUTUMN")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_site.post(
+            "/admin/promotions/promotion/",
+            {"action": "send", "_selected_action": [promotion.pk]},
+            follow=True,
+        )
+    assert "e-mailed to 1 customers" in response.content.decode()
+    assert [m.to for m in mail.outbox] == [[fan.email]]
+    assert "/api/v1/auth/unsubscribe/?token=" in mail.outbox[0].body
+    page = admin_site.get(f"/admin/promotions/promotion/{promotion.pk}/change/")
+    assert "value" not in page.context["adminform"].form.fields  # fixed once sent

@@ -60,6 +60,7 @@ ADMIN_ONLY = {
         ("get", detail, None, 200),
         ("patch", detail, {"description": "New words"}, 200),
         ("delete", detail, None, 204),
+        ("post", lambda p: f"{detail(p)}send/", None, 202),
     ],
 )
 def test_promotions_are_for_administrators_only(users, role, method, path, payload, success):
@@ -112,7 +113,7 @@ def test_create_stores_the_code_in_capitals_and_answers_every_field(admin_api):
     assert (promotion["max_redemptions"], promotion["per_user_limit"]) == (100, 2)
     assert (promotion["min_total"], promotion["max_discount_total"]) == ("15.00", "500.00")
     assert (promotion["first_booking_only"], promotion["refund_restores_use"]) == (True, False)
-    assert promotion["active"] is True
+    assert (promotion["active"], promotion["sent_at"]) == (True, None)
     assert (promotion["uses"], promotion["uses_left"], promotion["discount_total"]) == (
         0,
         100,
