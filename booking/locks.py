@@ -67,13 +67,14 @@ def showtime_lock_shared(showtime_id: int) -> Showtime | None:
 
 
 def booking_lock(booking_id: int) -> Booking:
-    """A booking, locked after its showtime (shared) and - if it may still be confirmed - its
-    promotion, as the order wants. Raises Booking.DoesNotExist.
+    """A booking, locked after its showtime (shared) and - while it may still be confirmed
+    (pending, or recorded as expired) - its promotion, as the order wants: confirming a booking
+    whose hold had lapsed takes its promotion's use again, under that lock. Raises
+    Booking.DoesNotExist.
 
     The showtime and the promotion of a booking never change, so they are safe to read before
-    the locks; so is "may still be confirmed": a booking read as confirmed, cancelled or expired
-    (recorded) never becomes pending again. Confirming a booking whose hold had lapsed takes its
-    promotion's use again, which needs the promotion's lock.
+    the locks; so is "may still be confirmed": a booking read as confirmed or cancelled is never
+    confirmed again.
     """
     transaction_required()
     showtime_id, promotion_id, status = Booking.objects.values_list(

@@ -139,15 +139,6 @@ class Promotion(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    @property
-    def limited(self) -> bool:
-        """Whether a use must be counted against anything before it is taken."""
-        return (
-            self.max_redemptions is not None
-            or self.per_user_limit is not None
-            or self.max_discount_total is not None
-        )
-
 
 class RedemptionStatus(models.TextChoices):
     HELD = "HELD", "Held by a pending booking until it expires"
