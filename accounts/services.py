@@ -29,7 +29,13 @@ from .lockout import (
     login_success_record,
 )
 from .models import AccountState, Role, User, UserManager
-from .tokens import email_verification_tokens, password_reset_tokens, uid_decode, uid_encode
+from .tokens import (
+    email_verification_tokens,
+    password_reset_tokens,
+    uid_decode,
+    uid_encode,
+    unsubscribe_user_id,
+)
 
 EMAIL_TAKEN = "An account with this e-mail address already exists."
 
@@ -306,6 +312,17 @@ def user_update(*, user: User, data: dict, by: User | None = None) -> User:
         setattr(user, field, value)
     user.full_clean(exclude=["password"], validate_unique=False)
     user.save(update_fields=list(data))
+    return user
+
+
+def user_unsubscribe(*, token: str) -> User:
+    """Switch promotional e-mail off for the user an unsubscribe link was signed for, without a
+    login; the same link works again (and changes nothing). Raises InvalidToken."""
+    user = User.objects.filter(pk=unsubscribe_user_id(token)).first()
+    if user is None:
+        raise InvalidToken("This unsubscribe link is invalid.")
+    User.objects.filter(pk=user.pk).update(promotions_opt_in=False)
+    user.promotions_opt_in = False
     return user
 
 

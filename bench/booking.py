@@ -3,7 +3,7 @@
     make bench                      # or: .venv/bin/python bench/booking.py --help
 
 Setting up: a fresh database `cinema_bench` (dropped, created, migrated); a 500-seat hall with
-one showtime per sell-out (four), each with customer accounts and tokens of its own; gunicorn
+one showtime per sell-out (six), each with customer accounts and tokens of its own; gunicorn
 with 4 workers, DEBUG=False, throttling off, as in production but over plain HTTP.
 
 The scenarios, in the order they run, and the figures printed for each:
@@ -18,12 +18,16 @@ The scenarios, in the order they run, and the figures printed for each:
 4. Sell-out 4, paying for every booking at once (a card, an `Idempotency-Key`): booking
    requests/s, p50, p99, x baseline; holds/s, the 409 rate; payment requests/s, p50, p99, their
    statuses; paid bookings/s.
-Then the CPU per request of 1-4 (not the second `/healthz`), in ms: the app (gunicorn's
+5. Sell-outs 5 and 6, one seat a booking: plain, then every booking asking for one promo code
+   limited to half the seats (used up, customers book without it): booking requests/s of both
+   side by side, x baseline, the 409 rate; holds/s of both, how many got the code.
+Then the CPU per request of 1-5 (not the second `/healthz`), in ms: the app (gunicorn's
 processes), the database (the processes listening on its port) and the client processes.
 
 Correctness, checked last (the exit status is 1 if any check fails): no 5xx answer in any
-scenario; SQL over the four showtimes: no seat ticketed or claimed twice, every seat claimed; in
-sell-out 4 every seat sold and every hold paid. The targets are printed, not enforced.
+scenario; SQL over the six showtimes: no seat ticketed or claimed twice, every seat claimed; in
+sell-out 4 every seat sold and every hold paid; in sell-out 6 exactly the code's limit redeemed
+(its uses counted, and the bookings it discounted). The targets are printed, not enforced.
 
 Load comes from several client processes, so that one Python process (and its GIL) does not cap
 the `/healthz` baseline and flatter the ratios. The machine has 2 cores shared by client, app
@@ -77,7 +81,7 @@ def main() -> int:
         port=args.port,
         workers=args.workers,
         seats=args.seats,
-        showtimes=args.rounds + 1,  # one per sell-out
+        showtimes=args.rounds + 3,  # one per sell-out
         customers_each=args.seats + args.clients,
     ) as server:
         bench = scenarios.Bench(server, clients=args.clients, seconds=args.seconds)
@@ -86,6 +90,7 @@ def main() -> int:
             bench.run(scenarios.seat_map),
             bench.run(scenarios.sell_outs_holding, rounds=args.rounds),
             bench.run(scenarios.sell_out_paying),
+            bench.run(scenarios.sell_outs_promo_code),
         ]
         end = bench.run(scenarios.healthz)  # the machine's pace drifts: a baseline at both ends
     return 0 if report.show(bench, start, end, results) else 1

@@ -71,3 +71,53 @@ def sales(showtime_id: int) -> Sales:
         cursor.execute(CLAIMED_AND_SOLD.format_map(names), [showtime_id])
         claimed, sold = cursor.fetchone()
     return Sales(twice=tickets_twice + claims_twice, claimed=claimed, sold=sold)
+
+
+@dataclass
+class Redeemed:
+    uses: int  # the promotion's uses that count: confirmed and live holds
+    bookings: int  # live bookings of the showtime that carry the promotion's discount
+
+
+REDEEMED = """
+    SELECT
+        (SELECT COUNT(*) FROM {redemption} WHERE {redemption_promotion} = %s
+         AND ({redemption_status} IN (%s, %s)
+              OR ({redemption_status} = %s AND {redemption_expires_at} > %s))),
+        (SELECT COUNT(*) FROM {booking} WHERE {booking_promotion} = %s
+         AND {booking_showtime} = %s AND {booking_discount} > 0 AND {booking_status} IN (%s, %s))
+"""
+
+
+def redeemed(promotion_id: int, showtime_id: int) -> Redeemed:
+    """What the database says a promo code was used for: its counted uses, and the showtime's
+    live bookings discounted by it."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from booking.models import Booking, BookingStatus
+    from promotions.models import Redemption, RedemptionStatus
+
+    quote = connection.ops.quote_name
+    names = {
+        "redemption": quote(Redemption._meta.db_table),
+        "booking": quote(Booking._meta.db_table),
+    }
+    for model, fields in [
+        (Redemption, ["promotion", "status", "expires_at"]),
+        (Booking, ["promotion", "showtime", "discount", "status"]),
+    ]:
+        for name in fields:
+            names[f"{model._meta.model_name}_{name}"] = quote(model._meta.get_field(name).column)
+    live = [BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]
+    spent = [RedemptionStatus.CONFIRMED.value, RedemptionStatus.FORFEITED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REDEEMED.format_map(names),
+            [
+                *(promotion_id, *spent, RedemptionStatus.HELD.value, timezone.now()),
+                *(promotion_id, showtime_id, *live),
+            ],
+        )
+        uses, bookings = cursor.fetchone()
+    return Redeemed(uses=uses, bookings=bookings)

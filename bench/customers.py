@@ -3,6 +3,9 @@
 Each client reads the seat map at the start and after every 409, and books 1-4 random free seats
 (and, if asked, pays for them at once), until no seat is left. Every successful booking moves the
 client on to a fresh account: a customer's new hold would release their previous one.
+
+With a promo code, every booking asks for it; once it answers `promotion_exhausted`, the client
+books the same seats without it, as a customer would, and asks no more.
 """
 
 import json
@@ -44,18 +47,30 @@ class Sale:
     bookings: Load = field(default_factory=Load)
     payments: Load = field(default_factory=Load)
     holds: int = 0
+    discounted: int = 0  # holds made with the promo code
 
     def merge(self, other: "Sale") -> None:
         self.bookings.merge(other.bookings)
         self.payments.merge(other.payments)
         self.holds += other.holds
+        self.discounted += other.discounted
 
 
 class _Customers:
     """In one client process: the threads selling one showtime, sharing a list of accounts."""
 
-    def __init__(self, port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool):
+    def __init__(
+        self,
+        port: int,
+        showtime_id: int,
+        tokens: list[str],
+        seed: int,
+        pay: bool,
+        promo_code: str | None = None,
+        most_seats: int = 4,
+    ):
         self.port, self.showtime_id, self.seed, self.pay = port, showtime_id, seed, pay
+        self.promo_code, self.most_seats = promo_code, most_seats
         self.accounts, self.lock = iter(tokens), threading.Lock()
         self.sale = Sale(Load(first_start=time.time()), Load(first_start=time.time()))
 
@@ -73,8 +88,10 @@ class _Customers:
             assert free == seat_map_free(payload), "the seat map reader is wrong"
         return free
 
-    def book(self, seats: list[int], token: str) -> tuple[int, bytes, float]:
+    def book(self, seats: list[int], token: str, code: str | None) -> tuple[int, bytes, float]:
         body = {"showtime": self.showtime_id, "seats": [{"seat": seat} for seat in seats]}
+        if code:
+            body["promo_code"] = code
         return request(self.port, "POST", "/api/v1/bookings/", body, token)
 
     def pay_for(self, booking_id: int, token: str) -> tuple[int, bytes, float]:
@@ -90,13 +107,18 @@ class _Customers:
                 free, checked = self.free_seats(check=not checked), True
                 if not free:
                     break
-            wanted = rng.sample(free, min(len(free), rng.randint(1, 4)))
-            status, payload, elapsed = self.book(wanted, token)
+            wanted = rng.sample(free, min(len(free), rng.randint(1, self.most_seats)))
+            code = self.promo_code
+            status, payload, elapsed = self.book(wanted, token, code)
             mine.bookings.record(status, elapsed)
+            if status == 400 and b'"promotion_exhausted"' in payload:
+                self.promo_code = None  # used up: book the same seats without it
+                continue
             if status != 201:
                 free = []  # someone was faster: look at the seat map again, as a browser would
                 continue
             mine.holds += 1
+            mine.discounted += bool(code)
             free = [seat for seat in free if seat not in wanted]
             if self.pay:
                 status, _, elapsed = self.pay_for(json.loads(payload)["id"], token)
@@ -106,20 +128,39 @@ class _Customers:
             self.sale.merge(mine)
 
 
-def _sell_in_process(port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool) -> Sale:
-    customers = _Customers(port, showtime_id, tokens, seed, pay)
+def _sell_in_process(
+    port: int,
+    showtime_id: int,
+    tokens: list[str],
+    seed: int,
+    pay: bool,
+    promo_code: str | None,
+    most_seats: int,
+) -> Sale:
+    customers = _Customers(port, showtime_id, tokens, seed, pay, promo_code, most_seats)
     run_threads(customers.client, CLIENTS_PER_PROCESS)
     customers.sale.bookings.last_end = customers.sale.payments.last_end = time.time()
     return customers.sale
 
 
-def sell_out(port: int, showtime_id: int, tokens: list[str], clients: int, *, pay: bool) -> Sale:
+def sell_out(
+    port: int,
+    showtime_id: int,
+    tokens: list[str],
+    clients: int,
+    *,
+    pay: bool,
+    promo_code: str | None = None,
+    most_seats: int = 4,
+) -> Sale:
     """`clients` customers, `CLIENTS_PER_PROCESS` to a process, each process with its own share of
-    the accounts `tokens`, booking (and with `pay`, paying) until the showtime is sold out."""
+    the accounts `tokens`, booking 1 to `most_seats` seats at a time (with `promo_code` while it
+    lasts; and with `pay`, paying) until the showtime is sold out."""
     processes = max(1, clients // CLIENTS_PER_PROCESS)
     share = len(tokens) // processes
     calls = [
-        (port, showtime_id, tokens[i * share : (i + 1) * share], i, pay) for i in range(processes)
+        (port, showtime_id, tokens[i * share : (i + 1) * share], i, pay, promo_code, most_seats)
+        for i in range(processes)
     ]
     total = Sale()
     for sale in fan_out(_sell_in_process, calls):

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bench import client, customers
+from bench import checks, client, customers
 from bench.client import Load
 from bench.cpu import Cpu, CpuMeter
 from bench.customers import Sale
@@ -105,9 +105,10 @@ class Bench:
             seconds=self.seconds,
         )
 
-    def sell_out(self, showtime: Showtime, *, pay: bool) -> Sale:
+    def sell_out(self, showtime: Showtime, *, pay: bool, **options) -> Sale:
+        """Sell a showtime out; `options`: `promo_code`, `most_seats` (customers.sell_out)."""
         port, clients = self.server.port, self.clients
-        return customers.sell_out(port, showtime.id, showtime.tokens, clients, pay=pay)
+        return customers.sell_out(port, showtime.id, showtime.tokens, clients, pay=pay, **options)
 
 
 def conflicts(load: Load) -> str:
@@ -181,4 +182,77 @@ def sell_out_paying(bench: Bench) -> Result:
         sold_out=[showtime],
         paid_out=[showtime],
         ok=paid == sale.holds,
+    )
+
+
+PROMO_CODE = "BENCHHALF"
+
+
+def _promotion_create(limit: int) -> int:
+    """A 10 % promo code for `limit` bookings, made in the bench's own process."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from promotions import services
+
+    now = timezone.now()
+    promotion = services.promotion_create(
+        code=PROMO_CODE,
+        description="Bench: 10% off while it lasts",
+        discount_type="PERCENT",
+        value=Decimal("10"),
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(days=30),
+        max_redemptions=limit,
+    )
+    connections.close_all()  # not to be shared with the client processes forked next
+    return promotion.pk
+
+
+def sell_outs_promo_code(bench: Bench) -> Result:
+    """Two sell-outs of one-seat bookings, holding seats: a plain one, then one where every
+    booking asks for one promo code limited to half the seats (customers who hear it is used up
+    book without it). Bookings/s of both, side by side; then SQL: exactly the limit redeemed.
+
+    One seat a booking, so that half the seats is half the bookings: at 1-4 seats a booking a
+    sell-out makes fewer bookings than half its seats, and the code would never run out. Every
+    hold with the code waits for the promotion's row lock, where its uses are counted.
+    """
+    plain_showtime, promo_showtime = bench.take_showtime(), bench.take_showtime()
+    limit = bench.server.capacity // 2
+    plain = bench.sell_out(plain_showtime, pay=False, most_seats=1)
+    promotion_id = _promotion_create(limit)
+    promo = bench.sell_out(promo_showtime, pay=False, promo_code=PROMO_CODE, most_seats=1)
+    redeemed = checks.redeemed(promotion_id, promo_showtime.id)
+    ok = redeemed.uses == redeemed.bookings == promo.discounted == limit
+    return Result(
+        "promo code",
+        [
+            Timed("  plain", plain.bookings, ratio=True, note=conflicts(plain.bookings)),
+            Timed("  promo code", promo.bookings, ratio=True, note=conflicts(promo.bookings)),
+            Counted(
+                "  plain holds",
+                plain.holds,
+                plain.bookings.elapsed,
+                f"{plain.holds} bookings in {plain.bookings.elapsed:.1f} s",
+            ),
+            Counted(
+                "  promo holds",
+                promo.holds,
+                promo.bookings.elapsed,
+                f"{promo.holds} bookings in {promo.bookings.elapsed:.1f} s, {promo.discounted} "
+                f"with the code; SQL: {redeemed.uses} uses counted, {redeemed.bookings} bookings "
+                f"discounted, limit {limit} ({'OK' if ok else 'WRONG'})",
+            ),
+        ],
+        heading=(
+            f"Sell-outs {plain_showtime.number} and {promo_showtime.number}, one seat a booking "
+            f"({bench.server.capacity} seats, {bench.clients} clients): plain, then every booking "
+            f"with promo code {PROMO_CODE} for {limit} uses:"
+        ),
+        sold_out=[plain_showtime, promo_showtime],
+        ok=ok,
     )

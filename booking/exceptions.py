@@ -14,11 +14,6 @@ class ShowtimeNotBookable(ApplicationError):
     message = "This showtime cannot be booked."
 
 
-class PromotionInvalid(ApplicationError):
-    code = "promotion_invalid"
-    message = "This promo code is not valid."
-
-
 class HoldExpired(ApplicationError):
     status_code = status.HTTP_410_GONE
     code = "hold_expired"

@@ -5,12 +5,15 @@
     1. schedule rows, exclusive, when the schedule changes (screening/locks.py): the showtime,
        then halls in primary-key order, then a hall's seats
     2. the customer's row, exclusive, while a hold is made (their live holds are counted under
-       it); then the showtime, shared, while a booking of it changes (bookings side by side; cancelling or
-       editing the showtime takes it exclusive, in step 1, and waits for them)
-    3. booking rows, in primary-key order
-    4. seat rows with their claims for the showtime, exclusive, in primary-key order
-    5. ticket rows, in primary-key order
-    6. payment rows, then their refunds (payments/locks.py)
+       it); then the showtime, shared, while a booking of it changes (bookings side by side;
+       cancelling or editing the showtime takes it exclusive, in step 1, and waits for them)
+    3. the promotion, exclusive (promotions/locks.py), when a booking takes a use of it: a hold
+       with a promo code, or paying for (confirming) a booking that has one. Its uses are counted
+       under this lock; giving one back needs no lock
+    4. booking rows, in primary-key order
+    5. seat rows with their claims for the showtime, exclusive, in primary-key order
+    6. ticket rows, in primary-key order
+    7. payment rows, then their refunds (payments/locks.py)
 
 A service takes what it needs of these top to bottom, so no two requests wait on each other in a
 circle. Locking the seats before their claims means two bookings of one seat queue on the seat row
@@ -28,9 +31,10 @@ from django.db import connection
 
 from accounts.models import User
 from core.db import transaction_required
+from promotions import locks as promotion_locks
 from screening.models import Seat, Showtime
 
-from .models import Booking, SeatClaim, Ticket
+from .models import Booking, BookingStatus, SeatClaim, Ticket
 
 
 def _shared() -> str:
@@ -75,12 +79,22 @@ def showtime_lock_shared(showtime_id: int) -> Showtime | None:
 
 
 def booking_lock(booking_id: int) -> Booking:
-    """A booking, locked after its showtime (shared), as the order wants. Raises
-    Booking.DoesNotExist. The showtime a booking belongs to never changes, so it is safe to read
-    before the locks."""
+    """A booking, locked after its showtime (shared) and - while it may still be confirmed
+    (pending, or recorded as expired) - its promotion, as the order wants: confirming a booking
+    whose hold had lapsed takes its promotion's use again, under that lock. Raises
+    Booking.DoesNotExist.
+
+    The showtime and the promotion of a booking never change, so they are safe to read before
+    the locks; so is "may still be confirmed": a booking read as confirmed or cancelled is never
+    confirmed again.
+    """
     transaction_required()
-    showtime_id = Booking.objects.values_list("showtime_id", flat=True).get(pk=booking_id)
+    showtime_id, promotion_id, status = Booking.objects.values_list(
+        "showtime_id", "promotion_id", "status"
+    ).get(pk=booking_id)
     showtimes_lock_shared([showtime_id])
+    if promotion_id is not None and status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+        promotion_locks.promotion_lock(promotion_id)
     return Booking.objects.select_for_update().get(pk=booking_id)
 
 

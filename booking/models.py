@@ -87,6 +87,14 @@ class Booking(models.Model):
     total = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     promo_code = models.CharField(max_length=40, blank=True)
+    # The promotion that gave `discount`; its use is a `promotions.Redemption` of this booking.
+    promotion = models.ForeignKey(
+        "promotions.Promotion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

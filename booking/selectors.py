@@ -128,7 +128,7 @@ def seat_map_json(showtime_id: int) -> str | None:
 def booking_queryset() -> QuerySet[Booking]:
     """Bookings with what the API shows, in three queries for any page."""
     return Booking.objects.select_related(
-        "showtime__movie", "showtime__hall__cinema"
+        "showtime__movie", "showtime__hall__cinema", "promotion"
     ).prefetch_related(
         Prefetch(
             "tickets", queryset=Ticket.objects.select_related("seat").order_by("seat__y", "seat__x")

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("screening.api.urls")),
+    path("", include("promotions.api.urls")),
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
 ]

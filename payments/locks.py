@@ -1,4 +1,4 @@
-"""The row locks of money: step 6 of the order in `booking/locks.py` - a payment's booking (and
+"""The row locks of money: step 7 of the order in `booking/locks.py` - a payment's booking (and
 its showtime and seats) before the payment, the payment before its refunds. Every helper refuses
 to run outside a transaction."""
 

@@ -96,6 +96,10 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class UnsubscribeInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
 class ProfileUpdateInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

@@ -21,6 +21,7 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password-reset-confirm",
     ),
+    path("auth/unsubscribe/", views.UnsubscribeView.as_view(), name="unsubscribe"),
     path("auth/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("users/me/", views.MeView.as_view(), name="me"),
     path("admin/users/", views.AdminUserListView.as_view(), name="admin-user-list"),

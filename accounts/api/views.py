@@ -204,6 +204,24 @@ class PasswordResetConfirmView(PublicView):
         return Response({"detail": "Your password has been changed. You can log in now."})
 
 
+class UnsubscribeView(PublicView):
+    @extend_schema(
+        tags=["auth"],
+        parameters=[
+            OpenApiParameter(
+                "token", str, required=True, description="From a promotional e-mail's link."
+            )
+        ],
+        responses={200: s.DetailSerializer, 400: error_response("`invalid_token`.")},
+        summary="Stop promotional e-mails: the link in every promotion, no login needed",
+    )
+    def get(self, request):
+        serializer = s.UnsubscribeInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        services.user_unsubscribe(**serializer.validated_data)
+        return Response({"detail": "You will receive no more promotional e-mails."})
+
+
 class PasswordChangeView(NoStoreMixin, APIView):
     @extend_schema(
         tags=["auth"],

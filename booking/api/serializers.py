@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from promotions.models import DiscountType
 from screening.models import SeatType, ShowtimeFormat, ShowtimeStatus
 
 from ..models import BookingStatus, Ticket, TicketType, TicketTypeCode
@@ -111,6 +112,13 @@ class BookingSerializer(serializers.Serializer):
     tickets = BookingTicketSerializer(many=True)
     subtotal = serializers.DecimalField(**MONEY)
     discount = serializers.DecimalField(**MONEY)
+    promo_code = serializers.SerializerMethodField(help_text="The promo code used, or null.")
+    promotion_description = serializers.CharField(
+        source="promotion.description",
+        allow_null=True,
+        default=None,
+        help_text="What the promo code's promotion offers, or null.",
+    )
     fees = serializers.DecimalField(**MONEY)
     tax = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
@@ -125,6 +133,41 @@ class BookingSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField()
+
+    def get_promo_code(self, booking) -> str | None:
+        return booking.promo_code or None
+
+
+class PromotionValidateInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+    showtime = serializers.IntegerField(
+        min_value=1, required=False, help_text="Checks the movie; needed with `seats`."
+    )
+    seats = SeatRequestSerializer(
+        many=True, required=False, help_text="Prices these seats with the discount."
+    )
+
+
+class PromotionQuoteSerializer(serializers.Serializer):
+    """What a promo code would do; the prices only when seats were given."""
+
+    code = serializers.CharField(source="promotion.code")
+    discount_type = serializers.ChoiceField(
+        source="promotion.discount_type", choices=DiscountType.choices
+    )
+    value = serializers.DecimalField(source="promotion.value", max_digits=8, decimal_places=2)
+    description = serializers.CharField(source="promotion.description")
+    ends_at = serializers.DateTimeField(source="promotion.ends_at")
+    discount = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="For these seats; null without seats."
+    )
+    subtotal = serializers.DecimalField(**MONEY, source="totals.subtotal", allow_null=True)
+    fees = serializers.DecimalField(**MONEY, source="totals.fees", allow_null=True)
+    tax = serializers.DecimalField(**MONEY, source="totals.tax", allow_null=True)
+    total = serializers.DecimalField(
+        **MONEY, source="totals.total", allow_null=True, help_text="What a hold would cost."
+    )
+    currency = serializers.CharField(default=settings.CURRENCY)
 
 
 class SeatMapSeatSerializer(serializers.Serializer):

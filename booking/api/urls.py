@@ -12,6 +12,7 @@ urlpatterns = [
     path("showtimes/<int:pk>/seats/", views.SeatMapView.as_view(), name="showtime-seats"),
     path("showtimes/<int:pk>/cancel/", views.ShowtimeCancelView.as_view(), name="showtime-cancel"),
     path("checkin/", views.CheckInView.as_view(), name="checkin"),
+    path("promotions/validate/", views.PromotionValidateView.as_view(), name="promotion-validate"),
     # Files, named as such (no trailing slash): the router's paths are for resources.
     path(
         "bookings/<int:pk>/tickets.html",

@@ -127,6 +127,39 @@ class CheckInView(APIView):
         return Response(s.CheckInSerializer(ticket).data)
 
 
+@extend_schema(tags=["promotions"])
+class PromotionValidateView(APIView):
+    """Served by booking, which prices seats (promotions, below it, cannot)."""
+
+    @extend_schema(
+        request=s.PromotionValidateInputSerializer,
+        responses={
+            200: s.PromotionQuoteSerializer,
+            400: error_response(
+                "`promotion_invalid` (unknown, switched off, not started yet), "
+                "`promotion_expired`, `promotion_exhausted`, `promotion_not_applicable` (another "
+                "movie, under `min_total`, other ticket types, not a first booking, the "
+                "customer's own limit reached), `validation_error`."
+            ),
+        },
+        summary="What a promo code would take off (for a showtime, and the price of seats)",
+    )
+    def post(self, request):
+        serializer = s.PromotionValidateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        seats = data.get("seats")
+        quote = services.promotion_quote(
+            user=request.user,
+            code=data["code"],
+            showtime_id=data.get("showtime"),
+            seats=None
+            if seats is None
+            else [services.SeatRequest(seat["seat"], seat["ticket_type"]) for seat in seats],
+        )
+        return Response(s.PromotionQuoteSerializer(quote).data)
+
+
 class BookingFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=BookingStatus.choices, method="filter_status")
     upcoming = filters.BooleanFilter(method="filter_upcoming", help_text="Showtime still to come.")
@@ -181,7 +214,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             201: s.BookingSerializer,
             400: error_response(
                 "`validation_error` (seats not in the hall, repeated, too many), "
-                "`showtime_not_bookable`, `promotion_invalid`."
+                "`showtime_not_bookable`, `promotion_invalid`, `promotion_expired`, "
+                "`promotion_exhausted`, `promotion_not_applicable`."
             ),
             409: error_response(
                 "`seats_unavailable` (`details.seats`), `idempotency_key_reused`, "

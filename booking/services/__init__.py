@@ -1,5 +1,6 @@
 """Every write of the booking app, one module per flow: `holds` (holding seats), `confirmation`,
-`cancellation` (a booking, or a showtime with all its bookings), `checkin`, `expiry`.
+`cancellation` (a booking, or a showtime with all its bookings), `checkin`, `expiry`, and promo
+codes in bookings: `discounts` (a hold's use of a promotion), `quotes` (what a code would do).
 
 Locks are always taken through `booking.locks`, in the order it documents, inside one
 `transaction.atomic(durable=True)` per service, so two requests never wait on each other in a
@@ -19,8 +20,10 @@ from .confirmation import (
 )
 from .expiry import bookings_expire
 from .holds import SeatRequest, booking_create
+from .quotes import Quote, promotion_quote
 
 __all__ = [
+    "Quote",
     "SeatRequest",
     "booking_cancel",
     "booking_confirm",
@@ -29,6 +32,7 @@ __all__ = [
     "booking_create",
     "booking_payable_check",
     "bookings_expire",
+    "promotion_quote",
     "showtime_cancel",
     "ticket_check_in",
 ]

@@ -9,6 +9,7 @@ from screening.models import Seat
 
 from ..models import Booking, BookingStatus, SeatClaim
 from ..tickets import booking_calendar, booking_document_context, ticket_payload
+from . import discounts
 
 
 def seat_taken(seat: Seat, now: datetime) -> bool:
@@ -21,7 +22,10 @@ def seat_labels(seats) -> str:
 
 
 def booking_cancel_record(booking: Booking, now: datetime, *, by: User | None, reason: str) -> None:
-    """Record the cancellation of a locked booking (its claims are the caller's to delete)."""
+    """Record the cancellation of a locked booking (its claims are the caller's to delete), and
+    give back its use of a promotion."""
+    if booking.promotion_id is not None:
+        discounts.redemptions_release([booking.pk])
     booking.status = BookingStatus.CANCELLED
     booking.pending = None
     booking.cancelled_at = now

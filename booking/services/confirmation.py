@@ -15,15 +15,17 @@ from ..exceptions import (
     HoldExpired,
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
+from . import discounts
 from .common import booking_email, seat_labels, seat_taken
 
 
 def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
     """Whether a locked booking can be paid - and so confirmed - now; returns its seats, locked.
 
-    A hold that has expired can still be paid while none of its seats has been taken since.
-    Raises BookingNotPayable (a cancelled booking; a showtime cancelled or started) and
-    HoldExpired (410: its hold ran out and some of its seats are someone else's now).
+    A hold that has expired can still be paid while none of its seats has been taken since - and
+    its promo code still allows its use. Raises BookingNotPayable (a cancelled booking; a showtime
+    cancelled or started) and HoldExpired (410: its hold ran out and some of its seats are someone
+    else's now, or its promo code's last use).
     """
     if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
         raise BookingNotPayable("This booking has been cancelled.")
@@ -43,6 +45,7 @@ def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
             "taken since.",
             details={"seats": sorted(seat.pk for seat in lost)},
         )
+    discounts.redemption_payable_check(booking, now)
     return locked
 
 
@@ -72,6 +75,7 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
     for ticket in tickets:
         ticket.code = secrets.token_urlsafe(16)
     Ticket.objects.bulk_update(tickets, ["code"])
+    discounts.redemption_confirm(booking)
     booking.status = BookingStatus.CONFIRMED
     booking.pending = None
     booking.confirmed_at = now

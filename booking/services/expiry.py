@@ -5,10 +5,12 @@ from django.utils import timezone
 
 from .. import locks
 from ..models import Booking, BookingStatus, SeatClaim
+from . import discounts
 
 
 def bookings_expire(*, batch_size: int = 500) -> int:
-    """Mark pending bookings whose hold has run out EXPIRED and delete their claims.
+    """Mark pending bookings whose hold has run out EXPIRED, delete their claims and release
+    their uses of promotions.
 
     Not needed for correctness (an expired hold is already free to everyone); it keeps the tables
     tidy. Safe on several hosts at once: rows another run (or a payment) has locked are skipped.
@@ -34,6 +36,7 @@ def bookings_expire(*, batch_size: int = 500) -> int:
             if not ids:
                 return expired  # all of them held by someone else (another run, a payment)
             SeatClaim.objects.filter(booking_id__in=ids, expires_at__lte=now).delete()
+            discounts.redemptions_release(ids)
             expired += Booking.objects.filter(pk__in=ids).update(
                 status=BookingStatus.EXPIRED, pending=None, cancellation_reason="The hold expired."
             )

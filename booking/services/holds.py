@@ -17,12 +17,12 @@ from screening.models import Showtime, ShowtimeStatus
 from .. import locks
 from ..exceptions import (
     HoldLimitReached,
-    PromotionInvalid,
     SeatsUnavailable,
     ShowtimeNotBookable,
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket, TicketTypeCode
 from ..pricing import price_list, totals
+from . import discounts
 from .common import booking_cancel_record, seat_labels, seat_taken
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -108,17 +108,17 @@ def booking_create(
     """Hold seats for `BOOKING_HOLD_SECONDS`; returns the priced PENDING booking.
 
     Returns the booking with its showtime (movie, hall, cinema) and tickets (seats) loaded.
-    One short transaction: share-lock the showtime, release the customer's previous hold for it,
-    lock the seats and their claims in primary-key order, re-check the claims under the lock
-    (expired holds are deleted, live ones refused), then write the booking, its tickets and the
-    claims. A customer's row is locked first, to count their live holds. Raises SeatsUnavailable
-    and HoldLimitReached (409), ShowtimeNotBookable, PromotionInvalid and ValidationError (400),
+    One short transaction: lock the customer's row (their live holds are counted under it),
+    share-lock the showtime, lock the promo code's promotion, release the customer's previous hold
+    for it, lock the seats and their claims in primary-key order, re-check the claims under the
+    lock (expired holds are deleted, live ones refused), check the promotion's rules and limits,
+    then write the booking, its tickets, the claims and the use of the promotion (`discounts`).
+    Raises SeatsUnavailable and HoldLimitReached (409), ShowtimeNotBookable, PromotionError
+    (`promotion_invalid`, `_expired`, `_exhausted`, `_not_applicable`) and ValidationError (400),
     ResourceBusy (409, retry).
     """
     prices = price_list()
     _seat_requests_check(seats, set(prices.multipliers))
-    if promo_code:
-        raise PromotionInvalid(f"Unknown promo code {promo_code!r}.")
     seat_ids = sorted(request.seat_id for request in seats)
     now = timezone.now()
     try:
@@ -129,6 +129,7 @@ def booking_create(
             if showtime is None:
                 raise ValidationError({"showtime": ["No such showtime."]})
             _showtime_bookable_check(showtime, now)
+            promotion = discounts.promotion_lock(promo_code)
             _pending_release(user, showtime, now)
             if not user.is_staff:
                 _live_holds_check(user, now)
@@ -162,7 +163,10 @@ def booking_create(
                 )
                 for request in sorted(seats, key=lambda r: r.seat_id)
             ]
-            amounts = totals([ticket.price for ticket in tickets])
+            reservation = discounts.discount_reserve(
+                promotion, user=user, movie_id=showtime.movie_id, tickets=tickets, now=now
+            )
+            amounts = totals([ticket.price for ticket in tickets], reservation.amount)
             booking = Booking.objects.create(
                 reference=_reference(),
                 user=user,
@@ -174,7 +178,10 @@ def booking_create(
                 tax=amounts.tax,
                 total=amounts.total,
                 currency=settings.CURRENCY,
+                promo_code=reservation.code,
+                promotion=promotion,
             )
+            reservation.record(booking)
             for ticket in tickets:
                 ticket.booking = booking
             Ticket.objects.bulk_create(tickets)

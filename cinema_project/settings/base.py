@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "screening",
+    "promotions",
     "booking",
     "payments",
     "demo",
