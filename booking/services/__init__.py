@@ -12,9 +12,11 @@ from .cancellation import booking_cancel, showtime_cancel
 from .checkin import ticket_check_in
 from .confirmation import booking_confirm, booking_confirm_locked, booking_payable_check
 from .expiry import bookings_expire
-from .holds import SeatRequest, booking_create
+from .holds import booking_create
+from .seating import SeatPick, SeatRequest
 
 __all__ = [
+    "SeatPick",
     "SeatRequest",
     "booking_cancel",
     "booking_confirm",

@@ -1,7 +1,6 @@
 """Holding seats: a PENDING booking that keeps its seats until `expires_at`."""
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,18 +19,14 @@ from ..exceptions import (
     SeatsUnavailable,
     ShowtimeNotBookable,
 )
-from ..models import Booking, SeatClaim, Ticket, TicketTypeCode
+from ..models import Booking, SeatClaim, Ticket
 from ..pricing import price_list, totals
-from .common import booking_cancel_record, seat_labels, seat_taken
+from . import seating
+from .common import booking_cancel_record
+from .seating import SeatPick, SeatRequest
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 REFERENCE_LENGTH = 8
-
-
-@dataclass(frozen=True)
-class SeatRequest:
-    seat_id: int
-    ticket_type: str = TicketTypeCode.ADULT
 
 
 def _seat_requests_check(seats: list[SeatRequest], active_types: set[str]) -> None:
@@ -87,23 +82,42 @@ def _integrity_error_explained(exc: IntegrityError, seat_ids: list[int]) -> Exce
     return exc
 
 
+@seating.stale_choices_retried
 def booking_create(
-    *, user: User, showtime_id: int, seats: list[SeatRequest], promo_code: str | None = None
+    *,
+    user: User,
+    showtime_id: int,
+    seats: list[SeatRequest] | None = None,
+    promo_code: str | None = None,
+    pick: SeatPick | None = None,
+    rules_override: bool = False,
 ) -> Booking:
     """Hold seats for `BOOKING_HOLD_SECONDS`; returns the priced PENDING booking.
 
+    The customer's `seats`, or (`pick`) the best available, chosen under the lock.
     Returns the booking with its showtime (movie, hall, cinema) and tickets (seats) loaded.
     One short transaction: share-lock the showtime, release the customer's previous hold for it,
-    lock the seats and their claims in primary-key order, re-check the claims under the lock
+    lock the seats and their claims in primary-key order - with the rest of their rows, for the
+    seat rules (`seating.seats_hold_lock`) - re-check the claims and the rules under the lock
     (expired holds are deleted, live ones refused), then write the booking, its tickets and the
-    claims. Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid and
-    ValidationError (400), ResourceBusy (409, retry).
+    claims. Staff may pass `rules_override`; what it overrode is recorded on the booking.
+    Raises SeatsUnavailable (409), ShowtimeNotBookable, PromotionInvalid, SingleSeatGap,
+    SeatReservedForAccessibility and ValidationError (400), RulesOverrideForbidden (403),
+    ResourceBusy (409, retry).
     """
     prices = price_list()
-    _seat_requests_check(seats, set(prices.multipliers))
+    if pick is None:
+        _seat_requests_check(seats, set(prices.multipliers))
+    seating.seat_choice_check(
+        user=user,
+        seats=seats,
+        pick=pick,
+        rules_override=rules_override,
+        active_types=prices.multipliers,
+    )
     if promo_code:
         raise PromotionInvalid(f"Unknown promo code {promo_code!r}.")
-    seat_ids = sorted(request.seat_id for request in seats)
+    seat_ids = sorted(request.seat_id for request in seats or ())
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
@@ -112,24 +126,10 @@ def booking_create(
                 raise ValidationError({"showtime": ["No such showtime."]})
             _showtime_bookable_check(showtime, now)
             _pending_release(user, showtime, now)
-            locked = locks.seats_lock(showtime.pk, seat_ids)
-            foreign = [
-                pk for pk in seat_ids if pk not in locked or locked[pk].hall_id != showtime.hall_id
-            ]
-            if foreign:
-                raise ValidationError(
-                    {"seats": [f"Seat {pk} is not in this showtime's hall." for pk in foreign]}
-                )
-            taken = [seat for seat in locked.values() if seat_taken(seat, now)]
-            if taken:
-                raise SeatsUnavailable(
-                    f"{'Seat' if len(taken) == 1 else 'Seats'} {seat_labels(taken)} "
-                    f"{'is' if len(taken) == 1 else 'are'} already taken.",
-                    details={"seats": sorted(seat.pk for seat in taken)},
-                )
-            expired = [seat.claim_id for seat in locked.values() if seat.claim_id is not None]
-            if expired:
-                SeatClaim.objects.filter(pk__in=expired).delete()
+            held = seating.seats_hold_lock(
+                showtime=showtime, seats=seats, pick=pick, rules_override=rules_override, now=now
+            )
+            locked, seats, seat_ids = held.seats, held.requests, sorted(held.seats)
 
             tickets = [
                 Ticket(
@@ -154,6 +154,8 @@ def booking_create(
                 tax=amounts.tax,
                 total=amounts.total,
                 currency=settings.CURRENCY,
+                rules_overridden=",".join(held.overridden),
+                rules_overridden_by=user if held.overridden else None,
             )
             for ticket in tickets:
                 ticket.booking = booking
