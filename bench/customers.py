@@ -1,8 +1,12 @@
 """Customers selling a showtime out over HTTP, as browsers showing the seat map would.
 
-Each client reads the seat map at the start and after every 409, and books 1-4 random free seats
-(and, if asked, pays for them at once), until no seat is left. Every successful booking moves the
-client on to a fresh account: a customer's new hold would release their previous one.
+Each client reads the seat map at the start and after every refusal, and books 1-4 random free
+seats (and, if asked, pays for them at once), until no seat is left. Every successful booking
+moves the client on to a fresh account: a customer's new hold would release their previous one.
+
+With `best`, each client asks for 1-4 seats by quantity instead (best available, chosen by the
+server under the lock) and reads no seat map; a 409 `seats_unavailable` says how many are left,
+and the client asks for at most that many next, until none is.
 """
 
 import json
@@ -54,8 +58,11 @@ class Sale:
 class _Customers:
     """In one client process: the threads selling one showtime, sharing a list of accounts."""
 
-    def __init__(self, port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool):
+    def __init__(
+        self, port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool, best: bool
+    ):
         self.port, self.showtime_id, self.seed, self.pay = port, showtime_id, seed, pay
+        self.best = best
         self.accounts, self.lock = iter(tokens), threading.Lock()
         self.sale = Sale(Load(first_start=time.time()), Load(first_start=time.time()))
 
@@ -75,6 +82,10 @@ class _Customers:
 
     def book(self, seats: list[int], token: str) -> tuple[int, bytes, float]:
         body = {"showtime": self.showtime_id, "seats": [{"seat": seat} for seat in seats]}
+        return request(self.port, "POST", "/api/v1/bookings/", body, token)
+
+    def book_best(self, quantity: int, token: str) -> tuple[int, bytes, float]:
+        body = {"showtime": self.showtime_id, "quantity": quantity}
         return request(self.port, "POST", "/api/v1/bookings/", body, token)
 
     def pay_for(self, booking_id: int, token: str) -> tuple[int, bytes, float]:
@@ -105,21 +116,48 @@ class _Customers:
         with self.lock:
             self.sale.merge(mine)
 
+    def client_best(self, index: int) -> None:
+        """One customer after another asking for the best 1-4 seats, until none is left."""
+        rng, mine = random.Random(self.seed * 1000 + index), Sale()
+        token, most = self.next_account(), 4
+        while token is not None:
+            status, payload, elapsed = self.book_best(min(rng.randint(1, 4), most), token)
+            mine.bookings.record(status, elapsed)
+            if status == 201:
+                mine.holds += 1
+                token = self.next_account()
+            elif status == 409:  # too few seats left (it says how many), or a lock wait: again
+                error = json.loads(payload)["error"]
+                if error["code"] == "seats_unavailable":
+                    most = error["details"]["available"]
+                    if not most:
+                        break
+            else:
+                break  # unexpected: counted (a 5xx fails the run), not retried
+        with self.lock:
+            self.sale.merge(mine)
 
-def _sell_in_process(port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool) -> Sale:
-    customers = _Customers(port, showtime_id, tokens, seed, pay)
-    run_threads(customers.client, CLIENTS_PER_PROCESS)
+
+def _sell_in_process(
+    port: int, showtime_id: int, tokens: list[str], seed: int, pay: bool, best: bool
+) -> Sale:
+    customers = _Customers(port, showtime_id, tokens, seed, pay, best)
+    run_threads(customers.client_best if best else customers.client, CLIENTS_PER_PROCESS)
     customers.sale.bookings.last_end = customers.sale.payments.last_end = time.time()
     return customers.sale
 
 
-def sell_out(port: int, showtime_id: int, tokens: list[str], clients: int, *, pay: bool) -> Sale:
+def sell_out(
+    port: int, showtime_id: int, tokens: list[str], clients: int, *, pay: bool, best: bool = False
+) -> Sale:
     """`clients` customers, `CLIENTS_PER_PROCESS` to a process, each process with its own share of
-    the accounts `tokens`, booking (and with `pay`, paying) until the showtime is sold out."""
+    the accounts `tokens`, booking (and with `pay`, paying) until the showtime is sold out; with
+    `best`, by quantity (best available) instead of picking seats from the seat map."""
     processes = max(1, clients // CLIENTS_PER_PROCESS)
     share = len(tokens) // processes
     calls = [
-        (port, showtime_id, tokens[i * share : (i + 1) * share], i, pay) for i in range(processes)
+        (port, showtime_id, tokens[i * share : (i + 1) * share], i, pay, best)
+        for i in range(processes)
     ]
     total = Sale()
     for sale in fan_out(_sell_in_process, calls):
