@@ -23,7 +23,7 @@ CLIENTS_PER_PROCESS = 4
 # The ids of available seats in a seat map, read without a JSON parser: the clients share the
 # machine with the server, and parsing 500 seats after every conflict would cost a tenth of it.
 # (Checked against the JSON in `seat_map_free`.)
-AVAILABLE_SEAT = re.compile(rb'\{"id":(\d+),"row":[^}]*\},"status":"available"')
+AVAILABLE_SEAT = re.compile(rb'\{"id":(\d+),"row":[^}]*\},"pair":(?:\d+|null),"status":"available"')
 
 PAY_BODY = {
     "card": {
