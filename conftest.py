@@ -6,11 +6,19 @@ import importlib
 import pytest
 from django.apps import apps
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from booking.selectors import seat_map_cache_clear
 from core.testing import SmtpServer, client_for
+
+# Property-based tests: the same examples on every run (derandomized: a failure in CI fails
+# again on a laptop), a bounded number of them, no example database left in the checkout.
+hypothesis_settings.register_profile(
+    "cinema", derandomize=True, max_examples=150, deadline=None, database=None
+)
+hypothesis_settings.load_profile("cinema")
 
 
 @pytest.fixture(autouse=True)

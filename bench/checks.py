@@ -5,6 +5,7 @@ column does not silently make a check count nothing.
 """
 
 from dataclasses import dataclass
+from itertools import groupby
 
 
 @dataclass
@@ -71,6 +72,58 @@ def sales(showtime_id: int) -> Sales:
         cursor.execute(CLAIMED_AND_SOLD.format_map(names), [showtime_id])
         claimed, sold = cursor.fetchone()
     return Sales(twice=tickets_twice + claims_twice, claimed=claimed, sold=sold)
+
+
+BOOKED_IN_ORDER = """
+    SELECT b.{booking_pk}, t.{ticket_seat} FROM {booking} b
+    JOIN {ticket} t ON t.{ticket_booking} = b.{booking_pk}
+    WHERE b.{booking_showtime} = %s AND b.{booking_status} IN (%s, %s)
+    ORDER BY b.{booking_pk}, t.{ticket_seat}
+"""
+
+
+@dataclass
+class Gaps:
+    refused: int  # bookings that left a seat alone where the rule applied: must be 0
+    allowed: int  # bookings that left one where the rule allowed it (no choice avoided it, or
+    # the showtime was past SEAT_GAP_RULE_UNTIL_PERCENT sold)
+
+
+def gaps(showtime_id: int) -> Gaps:
+    """The live bookings of a showtime, read by SQL and replayed in the order they were made
+    (their ids: bookings of one row are made one after the other, under the row's locks), each
+    judged by the seat rules on the seats the bookings before it took."""
+    from django.conf import settings
+    from django.db import connection
+
+    from booking.models import BookingStatus
+    from booking.seat_rules import gap_refusal, gaps_made
+    from booking.selectors import hall_plan
+    from screening.models import Showtime
+
+    showtime = Showtime.objects.select_related("hall").get(pk=showtime_id)
+    plan = hall_plan(showtime.hall_id, showtime.hall.seats_version)
+    live = [BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(BOOKED_IN_ORDER.format_map(_names()), [showtime_id, *live])
+        rows = cursor.fetchall()
+    taken: set[int] = set()
+    refused = allowed = 0
+    for _booking, booked in groupby(rows, key=lambda row: row[0]):
+        seats = {seat for _, seat in booked}
+        if gaps_made(plan, taken, seats):
+            applies = settings.SEAT_GAP_RULE and (
+                100 * len(taken) <= settings.SEAT_GAP_RULE_UNTIL_PERCENT * plan.capacity
+            )
+            free = set(plan.seats) - taken
+            if applies and gap_refusal(
+                plan, taken, seats, is_open=lambda s, free=free: s.id in free
+            ):
+                refused += 1
+            else:
+                allowed += 1
+        taken |= seats
+    return Gaps(refused=refused, allowed=allowed)
 
 
 @dataclass

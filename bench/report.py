@@ -49,8 +49,16 @@ def _sales(results: list[Result], capacity: int) -> bool:
         f"{capacity} each"
         + "".join(f"; sold (paid) in sell-out {n}: {sales[n].sold}" for n in paid_out)
     )
+    gaps = {showtime.number: checks.gaps(showtime.id) for showtime in sold_out}
+    refused = sum(gap.refused for gap in gaps.values())
+    print(
+        f"single gaps     {refused} left where the rule applied (SQL: each sell-out's bookings "
+        f"replayed in order); where it allowed one (no choice avoided it, or past the "
+        f"percentage sold): {[gap.allowed for gap in gaps.values()]}"
+    )
     return (
         twice == 0
+        and refused == 0
         and all(count == capacity for count in claimed)
         and all(sales[n].sold == capacity for n in paid_out)
     )

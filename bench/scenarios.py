@@ -1,7 +1,7 @@
 """The scenarios: each one a function that takes the running bench and returns a `Result`, the
 rows the report prints for it.
 
-To add one (a promo-code sell-out, a best-available sell-out, a premiere with pollers...): write
+To add one (a promo-code sell-out, a premiere with pollers...): write
 `def name(bench: Bench) -> Result` here, with `bench.take_showtime()` for a showtime of its own
 if it sells seats (and list it in `sold_out`, for the SQL checks), and call it from `main` in
 bench/booking.py, which creates one showtime per sell-out.
@@ -106,14 +106,18 @@ class Bench:
         )
 
     def sell_out(self, showtime: Showtime, *, pay: bool, **options) -> Sale:
-        """Sell a showtime out; `options`: `promo_code`, `most_seats` (customers.sell_out)."""
+        """Sell a showtime out; `options`: `best`, `promo_code`, `most_seats` (customers.sell_out)."""
         port, clients = self.server.port, self.clients
         return customers.sell_out(port, showtime.id, showtime.tokens, clients, pay=pay, **options)
 
 
 def conflicts(load: Load) -> str:
     n = load.statuses.get(409, 0)
-    return f"409 rate {n / max(load.count, 1):.1%} ({n} of {load.count})"
+    note = f"409 rate {n / max(load.count, 1):.1%} ({n} of {load.count})"
+    refused = load.statuses.get(400, 0)  # single_seat_gap: the seats chosen would strand one
+    if refused:
+        note += f"; 400 rate {refused / load.count:.1%} ({refused})"
+    return note
 
 
 def healthz(bench: Bench) -> Result:
@@ -154,6 +158,41 @@ def sell_outs_holding(bench: Bench, *, rounds: int) -> Result:
         ],
         heading=f"Sell-outs {numbers}, holding seats ({each}):",
         sold_out=showtimes,
+    )
+
+
+def sell_out_best(bench: Bench, *, beside: Result | None = None) -> Result:
+    """A sell-out by best available: each client asks for 1-4 seats by quantity, and the server
+    chooses them under the lock. `beside`: the pick-your-seats sell-outs, to compare with."""
+    showtime = bench.take_showtime()
+    sale = bench.sell_out(showtime, pay=False, best=True)
+    booking = sale.bookings
+    holds_rate = sale.holds / booking.elapsed if booking.elapsed else 0.0
+    compared = ""
+    if beside is not None:
+        (picked,) = [row for row in beside.rows if isinstance(row, Counted)]
+        (picked_load,) = beside.loads
+        picked_rate = picked.count / picked.seconds if picked.seconds else 0.0
+        compared = (
+            f"; picking seats: {picked_rate:.0f} holds/s, {conflicts(picked_load)} "
+            f"(x {holds_rate / picked_rate:.2f} holds/s)"
+            if picked_rate
+            else ""
+        )
+    return Result(
+        "best",
+        [
+            Timed("  booking", booking, ratio=True),
+            Counted(
+                "  holds",
+                sale.holds,
+                booking.elapsed,
+                f"{sale.holds} bookings; {conflicts(booking)}{compared}",
+            ),
+        ],
+        heading=f"Sell-out {showtime.number}, best available ({bench.server.capacity} seats, "
+        f"{bench.clients} clients asking for 1-4 seats by quantity):",
+        sold_out=[showtime],
     )
 
 

@@ -70,3 +70,19 @@ class HoldLimitReached(ApplicationError):
 class InvalidTicket(ApplicationError):
     code = "invalid_ticket"
     message = "This ticket's QR code is not valid."
+
+
+class SingleSeatGap(ApplicationError):
+    code = "single_seat_gap"
+    message = "These seats would leave a single seat alone."
+
+
+class SeatReservedForAccessibility(ApplicationError):
+    code = "seat_reserved_for_accessibility"
+    message = "Wheelchair spaces and companion seats are kept for wheelchair users until shortly before the show."
+
+
+class RulesOverrideForbidden(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+    message = "Only staff can override the seat rules."

@@ -11,7 +11,13 @@
        with a promo code, or paying for (confirming) a booking that has one. Its uses are counted
        under this lock; giving one back needs no lock
     4. booking rows, in primary-key order
-    5. seat rows with their claims for the showtime, exclusive, in primary-key order
+    5. seat rows with their claims for the showtime, exclusive, in primary-key order, in one
+       statement. A hold under the seat rules locks every seat of the hall rows it touches
+       (`seat_rows_lock`): the single-seat-gap rule reads a row's state, and two holds around
+       one free seat queue on the row instead of both leaving it alone. Best available locks
+       the rows of the seats it chose from an unlocked read, re-checks under the lock, and
+       starts again (a new transaction, nothing held) when they went meanwhile; its last
+       attempt locks the whole hall (booking/services/seating.py).
     6. ticket rows, in primary-key order
     7. payment rows, then their refunds (payments/locks.py)
 
@@ -26,6 +32,8 @@ Every service that changes a booking therefore takes the showtime lock first, ex
 Every helper refuses to run outside a transaction: a lock taken there is released at once.
 SQLite has no row locks (it serialises writers): there the locking clauses are left out.
 """
+
+from collections.abc import Iterable
 
 from django.db import connection
 
@@ -150,6 +158,15 @@ def seats_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, Seat]:
         seat.claim_expires_at = _aware(seat.claim_expires_at)
         result[seat.pk] = seat
     return result
+
+
+def seat_rows_lock(
+    showtime_id: int, seat_ids: Iterable[int], rows: Iterable[Iterable[int]]
+) -> dict[int, Seat]:
+    """`seats_lock` over `seat_ids` and every seat of `rows` (each the seat ids of one hall row,
+    from the hall's plan), in one statement: primary-key order across the rows, whatever their
+    order. The seats that are not the booking's come with their claims too - the row's state."""
+    return seats_lock(showtime_id, sorted({*seat_ids, *(pk for row in rows for pk in row)}))
 
 
 def ticket_lock(ticket_id: int) -> Ticket:

@@ -102,6 +102,15 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancellation_reason = models.CharField(max_length=200, blank=True)
+    # The seat rules staff overrode for this booking (error codes, comma-separated), and who.
+    rules_overridden = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Seat rules overridden by staff: single_seat_gap, seat_reserved_for_accessibility.",
+    )
+    rules_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

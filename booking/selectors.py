@@ -1,5 +1,6 @@
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -16,11 +17,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from screening.models import Seat, Showtime
+from screening.layouts import IdealSpot, layout_ideal_spot
+from screening.models import ACCESSIBLE_SPACES, Hall, Seat, Showtime, ShowtimeStatus
 
 from . import hooks
 from .models import Booking, BookingStatus, SeatClaim, Ticket
 from .pricing import price_list
+from .seat_rules import Choice, HallPlan, Pick, best_choice, hall_plan_build, open_count
 
 
 def seats_taken_subquery() -> Coalesce:
@@ -54,10 +57,10 @@ def _hall_seats(hall_id: int, seats_version: int) -> _HallSeats:
     seats = (
         Seat.objects.filter(hall_id=hall_id)
         .order_by("y", "x")
-        .values_list("id", "row", "number", "seat_type", "x", "y")
+        .values_list("id", "row", "number", "seat_type", "x", "y", "pair_id")
     )
     ids, types, heads = [], [], []
-    for seat_id, row, number, seat_type, x, y in seats:
+    for seat_id, row, number, seat_type, x, y, pair in seats:
         ids.append(seat_id)
         types.append(seat_type)
         fields = {
@@ -66,19 +69,83 @@ def _hall_seats(hall_id: int, seats_version: int) -> _HallSeats:
             "number": number,
             "type": seat_type,
             "position": {"x": x, "y": y},
+            "pair": pair,
         }
         heads.append(json.dumps(fields, separators=(",", ":"))[:-1] + ',"status":"')
     return _HallSeats(tuple(ids), tuple(types), tuple(heads))
 
 
+@lru_cache(maxsize=256)
+def hall_plan(hall_id: int, seats_version: int) -> HallPlan:
+    """A hall's seats as rows, for the seat rules; per process, keyed like `_hall_seats`."""
+    layout = Hall.objects.values_list("layout", flat=True).get(pk=hall_id)
+    spot = layout_ideal_spot(layout) or IdealSpot()
+    seats = Seat.objects.filter(hall_id=hall_id).values_list(
+        "id", "row", "number", "seat_type", "x", "y", "pair_id"
+    )
+    return hall_plan_build(seats, ideal_across=spot.across, ideal_back=spot.back)
+
+
 def seat_map_cache_clear() -> None:
-    """Forget the per-process hall cache (tests flush tables, which resets ids)."""
+    """Forget the per-process hall caches (tests flush tables, which resets ids)."""
     _hall_seats.cache_clear()
+    hall_plan.cache_clear()
+
+
+def held_back_until(starts_at: datetime, now: datetime) -> datetime | None:
+    """Until when wheelchair spaces and companion seats are kept for bookings with a wheelchair
+    space (`ACCESSIBLE_RELEASE_MINUTES` before the show); None once they are on general sale."""
+    release = starts_at - timedelta(minutes=settings.ACCESSIBLE_RELEASE_MINUTES)
+    return release if now < release else None
+
+
+def seats_taken(showtime_id: int, now: datetime) -> set[int]:
+    """The seats of a showtime that live claims take (no locks: a snapshot)."""
+    return set(
+        SeatClaim.objects.live(now)
+        .filter(showtime_id=showtime_id)
+        .values_list("seat_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class BestSeats:
+    bookable: bool  # scheduled and not started
+    choice: Choice | None  # None: not enough seats open for the pick
+    available: int  # seats open for the pick
+    labels: tuple[str, ...]
+
+
+def best_seats_propose(showtime_id: int, pick: Pick) -> BestSeats | None:
+    """The seats best available would hold for `pick` now (`seat_rules.best_choice`), from a
+    snapshot without locks - booking with `quantity` chooses again under them. None for no such
+    showtime. Two queries, and the hall's plan the first time in this process."""
+    row = (
+        Showtime.objects.filter(pk=showtime_id)
+        .values_list("hall_id", "hall__seats_version", "starts_at", "status")
+        .first()
+    )
+    if row is None:
+        return None
+    hall_id, seats_version, starts_at, status = row
+    now = timezone.now()
+    plan = hall_plan(hall_id, seats_version)
+    taken = seats_taken(showtime_id, now)
+    held_back = held_back_until(starts_at, now) is not None
+    choice = best_choice(plan, taken, pick, held_back=held_back)
+    return BestSeats(
+        bookable=status == ShowtimeStatus.SCHEDULED and starts_at > now,
+        choice=choice,
+        available=open_count(plan, taken, pick, held_back=held_back),
+        labels=tuple(plan.seats[pk].label for pk in choice.seat_ids) if choice else (),
+    )
 
 
 def seat_map_json(showtime_id: int) -> str | None:
     """The seat map of a showtime as a JSON document: every seat of its hall with its status
-    (available / held / sold) and ADULT price, and the counts; None for no such showtime.
+    (available / held / sold), ADULT price, a companion seat's `pair`, and until when wheelchair
+    spaces and companion seats are held back (`held_back_until`); and the counts; None for no
+    such showtime.
 
     Three queries whatever the hall size: the showtime (with its hall's seats version), the
     price rules, and the live claims. The seats themselves come from `_hall_seats`. This is the
@@ -92,7 +159,8 @@ def seat_map_json(showtime_id: int) -> str | None:
     if row is None:
         return None
     hall_id, seats_version, starts_at, status, base_price = row
-    claims = SeatClaim.objects.live(timezone.now()).filter(showtime_id=showtime_id)
+    now = timezone.now()
+    claims = SeatClaim.objects.live(now).filter(showtime_id=showtime_id)
     states = {
         seat_id: "held" if expires_at else "sold"
         for seat_id, expires_at in claims.values_list("seat_id", "expires_at")
@@ -106,11 +174,16 @@ def seat_map_json(showtime_id: int) -> str | None:
         "status": status,
         "base_price": base_price,
     }
+    held_back = json.dumps(held_back_until(starts_at, now), cls=DjangoJSONEncoder)
     price_tails = {}
     for seat_type in set(seats.types):
         price = prices.adult_price(showtime["base_price"], seat_type)
         price_tails[seat_type] = (
-            '","price":' + json.dumps(None if price is None else str(price)) + "}"
+            '","price":'
+            + json.dumps(None if price is None else str(price))
+            + ',"held_back_until":'
+            + (held_back if seat_type in ACCESSIBLE_SPACES else "null")
+            + "}"
         )
     counts = {"available": 0, "held": 0, "sold": 0}
     parts = []

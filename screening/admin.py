@@ -26,7 +26,8 @@ class HallForm(forms.ModelForm):
         fields = ["cinema", "name", "layout"]
         help_texts = {
             "layout": '{"rows": [{"label": "A", "seats": 12, "type": "STANDARD", '
-            '"aisles_after": [4, 8]}, ...]} - seats are generated from it.'
+            '"aisles_after": [4, 8], "wheelchair": [1], "companions": [{"seat": 2, "pair": 1}]}, '
+            '...], "ideal_spot": {"across": 50, "back": 67}} - seats are generated from it.'
         }
 
     def clean_layout(self):
@@ -63,7 +64,7 @@ class HallAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 @admin.register(Seat)
 class SeatAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "hall", "seat_type"]
+    list_display = ["__str__", "hall", "seat_type", "pair"]
     list_filter = ["hall__cinema", "hall", "seat_type"]
     list_select_related = ["hall__cinema"]
 

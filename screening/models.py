@@ -51,7 +51,14 @@ class Hall(models.Model):
 class SeatType(models.TextChoices):
     STANDARD = "STANDARD"
     VIP = "VIP"
-    ACCESSIBLE = "ACCESSIBLE"
+    ACCESSIBLE = "ACCESSIBLE"  # an ordinary chair that is easy to reach
+    WHEELCHAIR = "WHEELCHAIR"  # a space for a wheelchair
+    COMPANION = "COMPANION"  # the chair of a wheelchair user's companion, beside its `pair`
+
+
+# Wheelchair spaces and companion seats: kept for bookings with a wheelchair space until shortly
+# before the show (booking/seat_rules.py).
+ACCESSIBLE_SPACES = frozenset({SeatType.WHEELCHAIR, SeatType.COMPANION})
 
 
 class Seat(models.Model):
@@ -62,6 +69,10 @@ class Seat(models.Model):
     # Where to draw the seat: x counts aisle gaps, y is the row's index from the screen.
     x = models.PositiveSmallIntegerField()
     y = models.PositiveSmallIntegerField()
+    # A companion seat's wheelchair space, as the layout pairs them.
+    pair = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="companions"
+    )
 
     class Meta:
         ordering = ["hall_id", "y", "x"]
@@ -71,6 +82,10 @@ class Seat(models.Model):
             models.UniqueConstraint(fields=["hall", "row", "number"], name="seat_unique_per_hall"),
             models.CheckConstraint(
                 condition=models.Q(seat_type__in=SeatType.values), name="seat_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pair__isnull=True) | models.Q(seat_type=SeatType.COMPANION),
+                name="seat_pair_only_for_companions",
             ),
         ]
 

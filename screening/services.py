@@ -31,7 +31,7 @@ from .exceptions import (
     ShowtimeHasBookings,
     ShowtimeNotEditable,
 )
-from .layouts import Row, layout_as_json, layout_parse, layout_seats
+from .layouts import IdealSpot, Row, layout_as_json, layout_ideal_spot, layout_parse, layout_seats
 from .models import Cinema, Hall, Seat, Showtime, ShowtimeFormat, ShowtimeStatus
 from .selectors import halls_free, showtimes_overlapping, showtimes_upcoming
 from .timezones import local_to_aware
@@ -68,8 +68,8 @@ def cinema_delete(*, cinema: Cinema) -> None:
 # Halls and seats
 
 
-def _seats_generate(hall: Hall, rows: list[Row]) -> None:
-    hall.layout = layout_as_json(rows)
+def _seats_generate(hall: Hall, rows: list[Row], ideal_spot: IdealSpot | None) -> None:
+    hall.layout = layout_as_json(rows, ideal_spot)
     specs = layout_seats(rows)
     hall.capacity = len(specs)
     hall.seats_version += 1
@@ -77,6 +77,15 @@ def _seats_generate(hall: Hall, rows: list[Row]) -> None:
         Seat(hall=hall, row=s.row, number=s.number, seat_type=s.seat_type, x=s.x, y=s.y)
         for s in specs
     )
+    paired = [s for s in specs if s.pair is not None]
+    if paired:
+        # Companions point at their wheelchair space, whose id exists only now.
+        ids = {
+            (row, number): pk
+            for pk, row, number in Seat.objects.filter(hall=hall).values_list("pk", "row", "number")
+        }
+        companions = [Seat(pk=ids[s.row, s.number], pair_id=ids[s.row, s.pair]) for s in paired]
+        Seat.objects.bulk_update(companions, ["pair"])
 
 
 def _hall_save(hall: Hall, fields: list[str] | None = None) -> None:
@@ -98,7 +107,7 @@ def hall_create(*, cinema: Cinema, name: str, layout: dict) -> Hall:
             exclude=["layout", "capacity"], validate_unique=False, validate_constraints=False
         )
         _hall_save(hall)
-        _seats_generate(hall, rows)
+        _seats_generate(hall, rows, layout_ideal_spot(layout))
         hall.save(update_fields=["capacity", "seats_version"])
     return hall
 
@@ -125,7 +134,7 @@ def hall_update(*, hall: Hall, name: str | None = None, layout: dict | None = No
                 hall.seats.all().delete()
             except ProtectedError as exc:
                 raise HallHasBookings() from exc
-            _seats_generate(hall, rows)
+            _seats_generate(hall, rows, layout_ideal_spot(layout))
             hall.save(update_fields=["layout", "capacity", "seats_version"])
     return hall
 

@@ -1,7 +1,9 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from promotions.models import DiscountType
+from screening.layouts import ROW_TYPES
 from screening.models import SeatType, ShowtimeFormat, ShowtimeStatus
 
 from ..models import BookingStatus, Ticket, TicketType, TicketTypeCode
@@ -28,8 +30,75 @@ class SeatRequestSerializer(serializers.Serializer):
 
 class BookingCreateInputSerializer(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
-    seats = SeatRequestSerializer(many=True)
+    seats = SeatRequestSerializer(
+        many=True, required=False, help_text="The seats chosen - or give `quantity` instead."
+    )
+    quantity = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Best available: this many seats, chosen by the server under the lock "
+        "(`together` in the seats' rows tells whether they are side by side). Not with `seats`.",
+    )
+    seat_type = serializers.ChoiceField(
+        choices=list(ROW_TYPES), required=False, help_text="With `quantity`: only this type."
+    )
+    accessible = serializers.BooleanField(
+        default=False,
+        help_text="With `quantity`: a wheelchair space with its companion seat(s).",
+    )
+    ticket_types = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        required=False,
+        help_text='With `quantity`: how many seats get which ticket type, e.g. {"CHILD": 2}; '
+        "the rest are ADULT.",
+    )
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    rules_override = serializers.BooleanField(
+        default=False,
+        help_text="Staff and administrators only: hold the seats despite the single-seat-gap "
+        "and accessibility rules; recorded on the booking.",
+    )
+
+    def validate(self, data):
+        if "seats" in data and "quantity" in data:
+            raise serializers.ValidationError(
+                {"quantity": ["Give either seats or a quantity, not both."]}
+            )
+        if "seats" not in data and "quantity" not in data:
+            raise serializers.ValidationError(
+                {"seats": ["Choose seats, or give a quantity for the best available."]}
+            )
+        return data
+
+
+class BestSeatsInputSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1)
+    seat_type = serializers.ChoiceField(choices=list(ROW_TYPES), required=False)
+    accessible = serializers.BooleanField(
+        default=False, help_text="A wheelchair space with its companion seat(s)."
+    )
+
+    def validate_quantity(self, value):
+        if value > settings.BOOKING_MAX_SEATS:
+            raise serializers.ValidationError(
+                f"At most {settings.BOOKING_MAX_SEATS} seats per booking."
+            )
+        return value
+
+    def validate(self, data):
+        if data["accessible"] and data.get("seat_type"):
+            raise serializers.ValidationError(
+                {"seat_type": ["An accessible pick is a wheelchair space: leave seat_type out."]}
+            )
+        return data
+
+
+class BestSeatsSerializer(serializers.Serializer):
+    seats = serializers.ListField(child=serializers.IntegerField(), help_text="Seat ids.")
+    labels = serializers.ListField(child=serializers.CharField(), help_text="Row and number.")
+    together = serializers.BooleanField(
+        help_text="Side by side in one row; false: no such block is left, this is the best split."
+    )
 
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
@@ -133,6 +202,19 @@ class BookingSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancellation_reason = serializers.CharField()
+    rules_overridden = serializers.SerializerMethodField()
+    rules_overridden_by = serializers.IntegerField(
+        source="rules_overridden_by_id", allow_null=True, help_text="Who overrode them."
+    )
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(["single_seat_gap", "seat_reserved_for_accessibility"]),
+            help_text="The seat rules staff overrode for this booking.",
+        )
+    )
+    def get_rules_overridden(self, booking) -> list[str]:
+        return booking.rules_overridden.split(",") if booking.rules_overridden else []
 
     def get_promo_code(self, booking) -> str | None:
         return booking.promo_code or None
@@ -171,17 +253,25 @@ class PromotionQuoteSerializer(serializers.Serializer):
 
 
 class SeatMapSeatSerializer(serializers.Serializer):
-    """Documents `seat_map_for_showtime`'s output, which is built without serializers (speed)."""
+    """Documents `seat_map_json`'s output, which is built without serializers (speed)."""
 
     id = serializers.IntegerField()
     row = serializers.CharField()
     number = serializers.IntegerField()
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=SeatType.choices)
+    position = serializers.DictField(child=serializers.IntegerField())
+    pair = serializers.IntegerField(
+        allow_null=True, help_text="A companion seat's wheelchair space (its id)."
+    )
     status = serializers.ChoiceField(choices=["available", "held", "sold"])
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, allow_null=True, help_text="The ADULT price of this seat."
     )
-    position = serializers.DictField(child=serializers.IntegerField())
+    held_back_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Wheelchair spaces and companion seats: sold only with a wheelchair space "
+        "until then, on general sale after. Null for other seats, and once released.",
+    )
 
 
 class SeatMapShowtimeSerializer(serializers.Serializer):

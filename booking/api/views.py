@@ -21,8 +21,11 @@ from screening.api.serializers import ShowtimeSerializer
 from screening.selectors import showtime_queryset
 
 from .. import services
+from ..exceptions import SeatsUnavailable, ShowtimeNotBookable
 from ..models import Booking, BookingStatus, TicketType
+from ..seat_rules import Pick
 from ..selectors import (
+    best_seats_propose,
     booking_queryset,
     booking_status_q,
     bookings_visible_to,
@@ -75,6 +78,45 @@ class SeatMapView(APIView):
         if document is None:
             raise NotFound()
         return HttpResponse(document, content_type="application/json")
+
+
+@extend_schema(tags=["booking"])
+class BestSeatsView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[s.BestSeatsInputSerializer],
+        responses={
+            200: s.BestSeatsSerializer,
+            400: error_response("`validation_error`, `showtime_not_bookable`."),
+            404: error_response("`not_found`: no such showtime."),
+            409: error_response(
+                "`seats_unavailable`: fewer seats are left than asked for (`details.available`)."
+            ),
+        },
+        summary="The best seats for a group now: side by side, nearest the hall's ideal spot",
+        description="A proposal, not a hold: `POST /bookings/` with `quantity` chooses again "
+        "under the lock. Never leaves a single seat alone where a choice that does not exists.",
+    )
+    def get(self, request, pk: int):
+        serializer = s.BestSeatsInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        best = best_seats_propose(pk, Pick(**serializer.validated_data))
+        if best is None:
+            raise NotFound()
+        if not best.bookable:
+            raise ShowtimeNotBookable("This showtime has been cancelled or has started.")
+        if best.choice is None:
+            raise SeatsUnavailable(
+                f"Only {best.available} seats are left for this choice.",
+                details={"available": best.available},
+            )
+        body = {
+            "seats": best.choice.seat_ids,
+            "labels": best.labels,
+            "together": best.choice.together,
+        }
+        return Response(s.BestSeatsSerializer(body).data)
 
 
 @extend_schema(tags=["showtimes"])
@@ -160,6 +202,17 @@ class PromotionValidateView(APIView):
         return Response(s.PromotionQuoteSerializer(quote).data)
 
 
+def _seat_pick(data: dict) -> services.SeatPick | None:
+    if "quantity" not in data:
+        return None
+    return services.SeatPick(
+        quantity=data["quantity"],
+        seat_type=data.get("seat_type"),
+        accessible=data["accessible"],
+        ticket_types=data.get("ticket_types", {}),
+    )
+
+
 class BookingFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=BookingStatus.choices, method="filter_status")
     upcoming = filters.BooleanFilter(method="filter_upcoming", help_text="Showtime still to come.")
@@ -213,16 +266,26 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={
             201: s.BookingSerializer,
             400: error_response(
-                "`validation_error` (seats not in the hall, repeated, too many), "
-                "`showtime_not_bookable`, `promotion_invalid`, `promotion_expired`, "
-                "`promotion_exhausted`, `promotion_not_applicable`."
+                "`validation_error` (seats not in the hall, repeated, too many; seats and "
+                "quantity both or neither), `showtime_not_bookable`, `promotion_invalid`, "
+                "`promotion_expired`, `promotion_exhausted`, `promotion_not_applicable`, "
+                "`single_seat_gap` (`details.seat` would be left alone, `details.suggestion` "
+                "the seats to hold instead), `seat_reserved_for_accessibility` "
+                "(`details.seats`)."
             ),
+            403: error_response("`permission_denied`: `rules_override` is for staff."),
             409: error_response(
-                "`seats_unavailable` (`details.seats`), `idempotency_key_reused`, "
-                "`resource_busy` (retry after `Retry-After`)."
+                "`seats_unavailable` (`details.seats`; with `quantity`, `details.available`), "
+                "`idempotency_key_reused`, `resource_busy` (retry after `Retry-After`)."
             ),
         },
         summary="Hold seats: a PENDING booking that expires at `expires_at` unless paid",
+        description="Either the `seats` chosen, or a `quantity`: the best available seats, "
+        "chosen by the server under the lock, so requests at the same moment get different "
+        "seats. A hold may not leave a single seat alone between taken seats (or a taken seat "
+        "and an aisle or the row's end) while a choice of as many seats in that row would not; "
+        "wheelchair spaces and companion seats sell with a wheelchair space until shortly "
+        "before the show. Staff may override both with `rules_override`.",
     )
     def create(self, request):
         key = key_from_header(request.headers.get(HEADER))
@@ -236,9 +299,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 showtime_id=data["showtime"],
                 seats=[
                     services.SeatRequest(seat["seat"], seat["ticket_type"])
-                    for seat in data["seats"]
+                    for seat in data.get("seats", [])
                 ],
                 promo_code=data.get("promo_code") or None,
+                pick=_seat_pick(data),
+                rules_override=data["rules_override"],
             )
             # The service hands the booking back with everything rendered here already loaded.
             booking.payment_summary = None

@@ -19,11 +19,13 @@ from .confirmation import (
     booking_payable_check,
 )
 from .expiry import bookings_expire
-from .holds import SeatRequest, booking_create
+from .holds import booking_create
 from .quotes import Quote, promotion_quote
+from .seating import SeatPick, SeatRequest
 
 __all__ = [
     "Quote",
+    "SeatPick",
     "SeatRequest",
     "booking_cancel",
     "booking_confirm",

@@ -1,7 +1,6 @@
 """Holding seats: a PENDING booking that keeps its seats until `expires_at`."""
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,19 +19,14 @@ from ..exceptions import (
     SeatsUnavailable,
     ShowtimeNotBookable,
 )
-from ..models import Booking, BookingStatus, SeatClaim, Ticket, TicketTypeCode
+from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from ..pricing import price_list, totals
-from . import discounts
-from .common import booking_cancel_record, seat_labels, seat_taken
+from . import discounts, seating
+from .common import booking_cancel_record
+from .seating import SeatPick, SeatRequest
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 REFERENCE_LENGTH = 8
-
-
-@dataclass(frozen=True)
-class SeatRequest:
-    seat_id: int
-    ticket_type: str = TicketTypeCode.ADULT
 
 
 def _seat_requests_check(seats: list[SeatRequest], active_types: set[str]) -> None:
@@ -102,24 +96,45 @@ def _integrity_error_explained(exc: IntegrityError, seat_ids: list[int]) -> Exce
     return exc
 
 
+@seating.stale_choices_retried
 def booking_create(
-    *, user: User, showtime_id: int, seats: list[SeatRequest], promo_code: str | None = None
+    *,
+    user: User,
+    showtime_id: int,
+    seats: list[SeatRequest] | None = None,
+    promo_code: str | None = None,
+    pick: SeatPick | None = None,
+    rules_override: bool = False,
 ) -> Booking:
     """Hold seats for `BOOKING_HOLD_SECONDS`; returns the priced PENDING booking.
 
-    Returns the booking with its showtime (movie, hall, cinema) and tickets (seats) loaded.
+    The customer's `seats`, or (`pick`) the best available, chosen under the lock. Returns the
+    booking with its showtime (movie, hall, cinema) and tickets (seats) loaded.
+
     One short transaction: lock the customer's row (their live holds are counted under it),
     share-lock the showtime, lock the promo code's promotion, release the customer's previous hold
-    for it, lock the seats and their claims in primary-key order, re-check the claims under the
+    for it, lock the seats and their claims in primary-key order - with the rest of their rows,
+    for the seat rules (`seating.seats_hold_lock`) - re-check the claims and the rules under the
     lock (expired holds are deleted, live ones refused), check the promotion's rules and limits,
     then write the booking, its tickets, the claims and the use of the promotion (`discounts`).
+    Staff may pass `rules_override`; what it overrode is recorded on the booking.
+
     Raises SeatsUnavailable and HoldLimitReached (409), ShowtimeNotBookable, PromotionError
-    (`promotion_invalid`, `_expired`, `_exhausted`, `_not_applicable`) and ValidationError (400),
+    (`promotion_invalid`, `_expired`, `_exhausted`, `_not_applicable`), SingleSeatGap,
+    SeatReservedForAccessibility and ValidationError (400), RulesOverrideForbidden (403),
     ResourceBusy (409, retry).
     """
     prices = price_list()
-    _seat_requests_check(seats, set(prices.multipliers))
-    seat_ids = sorted(request.seat_id for request in seats)
+    if pick is None:
+        _seat_requests_check(seats, set(prices.multipliers))
+    seating.seat_choice_check(
+        user=user,
+        seats=seats,
+        pick=pick,
+        rules_override=rules_override,
+        active_types=prices.multipliers,
+    )
+    seat_ids = sorted(request.seat_id for request in seats or ())
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
@@ -133,24 +148,10 @@ def booking_create(
             _pending_release(user, showtime, now)
             if not user.is_staff:
                 _live_holds_check(user, now)
-            locked = locks.seats_lock(showtime.pk, seat_ids)
-            foreign = [
-                pk for pk in seat_ids if pk not in locked or locked[pk].hall_id != showtime.hall_id
-            ]
-            if foreign:
-                raise ValidationError(
-                    {"seats": [f"Seat {pk} is not in this showtime's hall." for pk in foreign]}
-                )
-            taken = [seat for seat in locked.values() if seat_taken(seat, now)]
-            if taken:
-                raise SeatsUnavailable(
-                    f"{'Seat' if len(taken) == 1 else 'Seats'} {seat_labels(taken)} "
-                    f"{'is' if len(taken) == 1 else 'are'} already taken.",
-                    details={"seats": sorted(seat.pk for seat in taken)},
-                )
-            expired = [seat.claim_id for seat in locked.values() if seat.claim_id is not None]
-            if expired:
-                SeatClaim.objects.filter(pk__in=expired).delete()
+            held = seating.seats_hold_lock(
+                showtime=showtime, seats=seats, pick=pick, rules_override=rules_override, now=now
+            )
+            locked, seats, seat_ids = held.seats, held.requests, sorted(held.seats)
 
             tickets = [
                 Ticket(
@@ -180,6 +181,8 @@ def booking_create(
                 currency=settings.CURRENCY,
                 promo_code=reservation.code,
                 promotion=promotion,
+                rules_overridden=",".join(held.overridden),
+                rules_overridden_by=user if held.overridden else None,
             )
             reservation.record(booking)
             for ticket in tickets:

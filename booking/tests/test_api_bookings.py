@@ -177,7 +177,7 @@ def test_idempotency_keys_are_per_user_and_expire(customer_api, other_customer, 
     theirs = client_for(other_customer).post(BOOKINGS, payload(showtime, "A2"), **headers)
     assert theirs.status_code == 201
     IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
-    fresh = customer_api.post(BOOKINGS, payload(showtime, "A3"), **headers)
+    fresh = customer_api.post(BOOKINGS, payload(showtime, "B1"), **headers)
     assert fresh.status_code == 201
     assert "Idempotent-Replayed" not in fresh
 

@@ -117,6 +117,15 @@ BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
 # Unpaid bookings one customer may hold at once (each up to BOOKING_MAX_SEATS seats).
 BOOKING_MAX_LIVE_HOLDS = env.int("BOOKING_MAX_LIVE_HOLDS", default=5)
+# Seat rules (booking/seat_rules.py). No hold may leave a single seat alone between taken seats,
+# or between a taken seat and an aisle or the row's end, while a choice of as many seats in that
+# row would not - until the showtime is more than SEAT_GAP_RULE_UNTIL_PERCENT sold (held or
+# sold), after which every seat counts. SEAT_GAP_RULE=False switches the rule off.
+SEAT_GAP_RULE = env.bool("SEAT_GAP_RULE", default=True)
+SEAT_GAP_RULE_UNTIL_PERCENT = env.int("SEAT_GAP_RULE_UNTIL_PERCENT", default=90)
+# Wheelchair spaces and companion seats sell only in bookings with a wheelchair space until this
+# many minutes before the show; then they are on general sale.
+ACCESSIBLE_RELEASE_MINUTES = env.int("ACCESSIBLE_RELEASE_MINUTES", default=60)
 CANCELLATION_CUTOFF_MINUTES = env.int("CANCELLATION_CUTOFF_MINUTES", default=60)
 SHOWTIME_CLEANING_MINUTES = env.int("SHOWTIME_CLEANING_MINUTES", default=15)
 BOOKING_FEE = Decimal(env("BOOKING_FEE", default="0.00"))

@@ -20,5 +20,7 @@ SPECTACULAR_SETTINGS = {
         "ShowtimeStatusEnum": "screening.models.ShowtimeStatus",
         "TicketTypeCodeEnum": "booking.models.TicketTypeCode",
         "BookingStatusEnum": "booking.models.BookingStatus",
+        "SeatTypeEnum": "screening.models.SeatType",
+        "RowSeatTypeEnum": "screening.layouts.ROW_TYPES",
     },
 }

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from catalog.models import Movie
 
-from ..models import Cinema, Hall, Seat, Showtime, ShowtimeFormat
+from ..layouts import ROW_TYPES
+from ..models import Cinema, Hall, Seat, SeatType, Showtime, ShowtimeFormat
 
 
 class CinemaSerializer(serializers.ModelSerializer):
@@ -29,17 +30,46 @@ class HallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LayoutCompanionSerializer(serializers.Serializer):
+    seat = serializers.IntegerField(min_value=1, help_text="The companion seat's number.")
+    pair = serializers.IntegerField(
+        min_value=1, help_text="The number of its wheelchair space, in the same row."
+    )
+
+
 class LayoutRowSerializer(serializers.Serializer):
     """For the schema only: the layout is validated as a whole by `screening.layouts`."""
 
     label = serializers.CharField(max_length=3)
     seats = serializers.IntegerField(min_value=1, max_value=100)
-    type = serializers.ChoiceField(choices=["STANDARD", "VIP", "ACCESSIBLE"], default="STANDARD")
+    type = serializers.ChoiceField(choices=list(ROW_TYPES), default="STANDARD")
     aisles_after = serializers.ListField(child=serializers.IntegerField(), default=list)
+    wheelchair = serializers.ListField(
+        child=serializers.IntegerField(),
+        default=list,
+        help_text="Seat numbers that are wheelchair spaces (type WHEELCHAIR).",
+    )
+    companions = LayoutCompanionSerializer(
+        many=True,
+        default=list,
+        help_text="Companion seats (type COMPANION), each paired with a wheelchair space.",
+    )
+
+
+class IdealSpotSerializer(serializers.Serializer):
+    across = serializers.IntegerField(
+        min_value=0, max_value=100, default=50, help_text="Percent of the width, from the left."
+    )
+    back = serializers.IntegerField(
+        min_value=0, max_value=100, default=67, help_text="Percent of the depth, from the screen."
+    )
 
 
 class LayoutSerializer(serializers.Serializer):
     rows = LayoutRowSerializer(many=True)
+    ideal_spot = IdealSpotSerializer(
+        required=False, help_text="Where best available aims (default: centre, two thirds back)."
+    )
 
 
 @extend_schema_field(LayoutSerializer)
@@ -64,12 +94,15 @@ class PositionSerializer(serializers.Serializer):
 
 
 class SeatSerializer(serializers.ModelSerializer):
-    type = serializers.CharField(source="seat_type")
+    type = serializers.ChoiceField(source="seat_type", choices=SeatType.choices)
     position = serializers.SerializerMethodField()
+    pair = serializers.IntegerField(
+        source="pair_id", allow_null=True, help_text="A companion seat's wheelchair space."
+    )
 
     class Meta:
         model = Seat
-        fields = ["id", "row", "number", "type", "position"]
+        fields = ["id", "row", "number", "type", "position", "pair"]
         read_only_fields = fields
 
     @extend_schema_field(PositionSerializer)

@@ -37,6 +37,31 @@ def test_creating_a_hall_generates_every_seat(admin_api):
     assert hall.seats.get(row="A", number=6).x == 6  # one gap after seat 5
 
 
+def test_companion_seats_name_their_wheelchair_space(admin_api, api_client):
+    layout = {
+        "rows": [
+            {"label": "A", "seats": 4, "wheelchair": [4], "companions": [{"seat": 3, "pair": 4}]},
+            {"label": "B", "seats": 4},
+        ]
+    }
+    response = admin_api.post(
+        HALLS, {"cinema": CinemaFactory().pk, "name": "Hall 1", "layout": layout}
+    )
+    assert response.status_code == 201, response.content
+    hall_id = response.json()["id"]
+    seats = {
+        f"{s['row']}{s['number']}": s for s in api_client.get(f"{HALLS}{hall_id}/seats/").json()
+    }
+    assert (seats["A4"]["type"], seats["A4"]["pair"]) == ("WHEELCHAIR", None)
+    assert (seats["A3"]["type"], seats["A3"]["pair"]) == ("COMPANION", seats["A4"]["id"])
+    assert seats["A1"]["pair"] is None
+    # Replacing the layout replaces the pairs too.
+    replaced = admin_api.patch(f"{HALLS}{hall_id}/", {"layout": layout_of(1, 3)})
+    assert replaced.status_code == 200, replaced.content
+    assert not Seat.objects.filter(hall_id=hall_id, pair__isnull=False).exists()
+    assert Seat.objects.filter(hall_id=hall_id).count() == 3
+
+
 @pytest.mark.parametrize(
     "layout",
     [
@@ -100,6 +125,7 @@ def test_seats_of_a_hall_in_a_constant_number_of_queries(api_client, django_asse
         "number": 1,
         "type": "STANDARD",
         "position": {"x": 0, "y": 0},
+        "pair": None,
     }
     assert api_client.get(f"{HALLS}999999/seats/").status_code == 404
 

@@ -1,7 +1,13 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from screening.layouts import layout_as_json, layout_parse, layout_seats
+from screening.layouts import (
+    IdealSpot,
+    layout_as_json,
+    layout_ideal_spot,
+    layout_parse,
+    layout_seats,
+)
 
 
 def problems(layout) -> list[str]:
@@ -35,6 +41,38 @@ def test_seats_are_numbered_per_row_with_gaps_for_aisles():
         "type": "STANDARD",
         "aisles_after": [2, 4],
     }
+
+
+def test_wheelchair_spaces_and_their_companions():
+    layout = {
+        "rows": [
+            {
+                "label": "H",
+                "seats": 6,
+                "type": "VIP",
+                "aisles_after": [3],
+                "wheelchair": [1, 6],
+                "companions": [{"seat": 2, "pair": 1}, {"seat": 5, "pair": 6}],
+            }
+        ],
+        "ideal_spot": {"across": 40, "back": 80},
+    }
+    rows = layout_parse(layout)
+    seats = [(s.number, s.seat_type, s.pair) for s in layout_seats(rows)]
+    assert seats == [
+        (1, "WHEELCHAIR", None),
+        (2, "COMPANION", 1),
+        (3, "VIP", None),
+        (4, "VIP", None),
+        (5, "COMPANION", 6),
+        (6, "WHEELCHAIR", None),
+    ]
+    assert layout_ideal_spot(layout) == IdealSpot(across=40, back=80)
+    assert layout_as_json(rows, layout_ideal_spot(layout)) == layout
+    # Rows without accessible spaces and layouts without an ideal spot stay as they were.
+    plain = {"rows": [{"label": "A", "seats": 2, "type": "STANDARD", "aisles_after": []}]}
+    assert layout_as_json(layout_parse(plain), layout_ideal_spot(plain)) == plain
+    assert layout_ideal_spot(plain) is None
 
 
 @pytest.mark.parametrize(
@@ -77,6 +115,55 @@ def test_seats_are_numbered_per_row_with_gaps_for_aisles():
         (
             {"rows": [{"label": "A", "seats": 2}, {"label": "a", "seats": 3}]},
             "Row labels must be unique; repeated: A.",
+        ),
+        (
+            {"rows": [{"label": "A", "seats": 9, "type": "WHEELCHAIR"}]},
+            "Row A: type must be one of STANDARD, VIP, ACCESSIBLE",
+        ),
+        ({"rows": [{"label": "A", "seats": 9, "wheelchair": [10]}]}, "wheelchair must name seats"),
+        ({"rows": [{"label": "A", "seats": 9, "wheelchair": "1"}]}, "wheelchair must be a list"),
+        ({"rows": [{"label": "A", "seats": 9, "wheelchair": [1, 1]}]}, "wheelchair repeats"),
+        (
+            {"rows": [{"label": "A", "seats": 9, "companions": [{"seat": 2, "pair": 1}]}]},
+            "each companion's pair must be one of the row's wheelchair spaces",
+        ),
+        (
+            {"rows": [{"label": "A", "seats": 9, "wheelchair": [1], "companions": [[2, 1]]}]},
+            "companions must be a list of",
+        ),
+        (
+            {
+                "rows": [
+                    {
+                        "label": "A",
+                        "seats": 9,
+                        "wheelchair": [1],
+                        "companions": [{"seat": 1, "pair": 1}],
+                    }
+                ]
+            },
+            "both a wheelchair space and a companion seat",
+        ),
+        (
+            {
+                "rows": [
+                    {
+                        "label": "A",
+                        "seats": 9,
+                        "wheelchair": [1],
+                        "companions": [{"seat": 12, "pair": 1}],
+                    }
+                ]
+            },
+            "companions must name seats from 1 to 9",
+        ),
+        (
+            {"rows": [{"label": "A", "seats": 9}], "ideal_spot": {"across": 101}},
+            "ideal_spot must be",
+        ),
+        (
+            {"rows": [{"label": "A", "seats": 9}], "ideal_spot": {"left": 50}},
+            "ideal_spot must be",
         ),
     ],
 )

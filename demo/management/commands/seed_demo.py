@@ -326,15 +326,12 @@ class Command(BaseCommand):
             )
             upcoming = upcoming.order_by("starts_at")
             for showtime in upcoming[:2]:
-                seats = list(showtime.hall.seats.order_by("y", "x").values_list("pk", flat=True))
-                middle = len(seats) // 2
                 paid = []
                 for index, customer in enumerate(customers):
-                    chosen = seats[middle + index * 3 : middle + index * 3 + 2]
                     booking = booking_services.booking_create(
                         user=customer,
                         showtime_id=showtime.pk,
-                        seats=[booking_services.SeatRequest(pk) for pk in chosen],
+                        pick=booking_services.SeatPick(quantity=2 + index % 2),
                     )
                     created += 1
                     if index == len(customers) - 1:
