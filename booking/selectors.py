@@ -1,5 +1,6 @@
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from screening.models import Seat, Showtime
 
 from . import hooks
 from .models import Booking, BookingStatus, SeatClaim, Ticket
-from .pricing import price_list
+from .pricing import money, price_list
 
 
 def seats_taken_subquery() -> Coalesce:
@@ -76,6 +77,11 @@ def seat_map_cache_clear() -> None:
     _hall_seats.cache_clear()
 
 
+def money_text(value) -> str:
+    """Two decimals ("13.50") whatever the database hands back (SQLite may say 13.5)."""
+    return str(money(Decimal(str(value))))
+
+
 def seat_map_json(showtime_id: int) -> str | None:
     """The seat map of a showtime as a JSON document: every seat of its hall with its status
     (available / held / sold) and ADULT price, and the counts; None for no such showtime.
@@ -110,7 +116,7 @@ def seat_map_json(showtime_id: int) -> str | None:
     for seat_type in set(seats.types):
         price = prices.adult_price(showtime["base_price"], seat_type)
         price_tails[seat_type] = (
-            '","price":' + json.dumps(None if price is None else str(price)) + "}"
+            '","price":' + json.dumps(None if price is None else money_text(price)) + "}"
         )
     counts = {"available": 0, "held": 0, "sold": 0}
     parts = []
@@ -118,7 +124,7 @@ def seat_map_json(showtime_id: int) -> str | None:
         state = states.get(seat_id, "available")
         counts[state] += 1
         parts.append(head + state + price_tails[seat_type])
-    header = {**showtime, "base_price": str(showtime["base_price"])}
+    header = {**showtime, "base_price": money_text(showtime["base_price"])}
     return (
         f'{{"showtime":{json.dumps(header, cls=DjangoJSONEncoder)},"seats":[{",".join(parts)}],'
         f'"counts":{json.dumps(counts)},"currency":{json.dumps(settings.CURRENCY)}}}'

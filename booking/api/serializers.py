@@ -1,6 +1,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from catalog.models import Rating
+from screening.api.serializers import PositionSerializer
 from screening.models import SeatType, ShowtimeFormat, ShowtimeStatus
 
 from ..models import BookingStatus, Ticket, TicketType, TicketTypeCode
@@ -27,7 +29,7 @@ class SeatRequestSerializer(serializers.Serializer):
 
 class BookingCreateInputSerializer(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
-    seats = SeatRequestSerializer(many=True)
+    seats = SeatRequestSerializer(many=True, allow_empty=False)
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
@@ -49,8 +51,8 @@ class BookingTicketSerializer(serializers.Serializer):
 class BookingMovieSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    rating = serializers.CharField()
-    poster_url = serializers.CharField()
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    poster_url = serializers.CharField(help_text="An http(s) URL, or empty.")
 
 
 class BookingHallSerializer(serializers.Serializer):
@@ -133,19 +135,19 @@ class SeatMapSeatSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     row = serializers.CharField()
     number = serializers.IntegerField()
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=SeatType.choices)
     status = serializers.ChoiceField(choices=["available", "held", "sold"])
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, allow_null=True, help_text="The ADULT price of this seat."
     )
-    position = serializers.DictField(child=serializers.IntegerField())
+    position = PositionSerializer()
 
 
 class SeatMapShowtimeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     hall = serializers.IntegerField()
     starts_at = serializers.DateTimeField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=ShowtimeStatus.choices)
     base_price = serializers.DecimalField(max_digits=8, decimal_places=2)
 
 
@@ -170,7 +172,7 @@ class CheckInSerializer(serializers.ModelSerializer):
     booking = serializers.CharField(source="booking.reference")
     row = serializers.CharField(source="seat.row")
     number = serializers.IntegerField(source="seat.number")
-    seat_type = serializers.CharField(source="seat.seat_type")
+    seat_type = serializers.ChoiceField(source="seat.seat_type", choices=SeatType.choices)
     showtime = BookingShowtimeSerializer()
 
     class Meta:

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from catalog.models import Movie
 
-from ..models import Cinema, Hall, Seat, Showtime, ShowtimeFormat
+from ..layouts import MAX_ROWS, MAX_SEATS_PER_ROW
+from ..models import Cinema, Hall, Seat, SeatType, Showtime, ShowtimeFormat
 
 
 class CinemaSerializer(serializers.ModelSerializer):
@@ -22,29 +23,43 @@ class CinemaInputSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Berlin.")
 
 
-class HallSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Hall
-        fields = ["id", "cinema", "name", "capacity", "layout"]
-        read_only_fields = fields
-
-
 class LayoutRowSerializer(serializers.Serializer):
     """For the schema only: the layout is validated as a whole by `screening.layouts`."""
 
-    label = serializers.CharField(max_length=3)
-    seats = serializers.IntegerField(min_value=1, max_value=100)
-    type = serializers.ChoiceField(choices=["STANDARD", "VIP", "ACCESSIBLE"], default="STANDARD")
-    aisles_after = serializers.ListField(child=serializers.IntegerField(), default=list)
+    label = serializers.RegexField(
+        r"^[A-Za-z0-9]{1,3}$", max_length=3, help_text="1 to 3 letters or digits; unique."
+    )
+    seats = serializers.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW)
+    type = serializers.ChoiceField(choices=SeatType.choices, default=SeatType.STANDARD)
+    aisles_after = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        default=list,
+        help_text="Seat numbers (below `seats`) followed by an aisle.",
+    )
+
+    class Meta:
+        additional_properties = False
 
 
 class LayoutSerializer(serializers.Serializer):
-    rows = LayoutRowSerializer(many=True)
+    rows = LayoutRowSerializer(many=True, allow_empty=False, max_length=MAX_ROWS)
+
+    class Meta:
+        additional_properties = False
 
 
 @extend_schema_field(LayoutSerializer)
 class LayoutField(serializers.JSONField):
     pass
+
+
+class HallSerializer(serializers.ModelSerializer):
+    layout = LayoutField(read_only=True)
+
+    class Meta:
+        model = Hall
+        fields = ["id", "cinema", "name", "capacity", "layout"]
+        read_only_fields = fields
 
 
 class HallInputSerializer(serializers.Serializer):
@@ -64,7 +79,7 @@ class PositionSerializer(serializers.Serializer):
 
 
 class SeatSerializer(serializers.ModelSerializer):
-    type = serializers.CharField(source="seat_type")
+    type = serializers.ChoiceField(source="seat_type", choices=SeatType.choices)
     position = serializers.SerializerMethodField()
 
     class Meta:
@@ -78,6 +93,8 @@ class SeatSerializer(serializers.ModelSerializer):
 
 
 class ShowtimeMovieSerializer(serializers.ModelSerializer):
+    poster_url = serializers.CharField(help_text="An http(s) URL, or empty.")
+
     class Meta:
         model = Movie
         fields = ["id", "title", "duration_minutes", "rating", "poster_url"]
