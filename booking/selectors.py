@@ -1,6 +1,7 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from screening.models import ACCESSIBLE_SPACES, Hall, Seat, Showtime, ShowtimeSt
 
 from . import hooks
 from .models import Booking, BookingStatus, SeatClaim, Ticket
-from .pricing import price_list
+from .pricing import money, price_list
 from .seat_rules import Choice, HallPlan, Pick, best_choice, hall_plan_build, open_count
 
 
@@ -141,6 +142,11 @@ def best_seats_propose(showtime_id: int, pick: Pick) -> BestSeats | None:
     )
 
 
+def money_text(value) -> str:
+    """Two decimals ("13.50") whatever the database hands back (SQLite may say 13.5)."""
+    return str(money(Decimal(str(value))))
+
+
 def seat_map_json(showtime_id: int) -> str | None:
     """The seat map of a showtime as a JSON document: every seat of its hall with its status
     (available / held / sold), ADULT price, a companion seat's `pair`, and until when wheelchair
@@ -180,7 +186,7 @@ def seat_map_json(showtime_id: int) -> str | None:
         price = prices.adult_price(showtime["base_price"], seat_type)
         price_tails[seat_type] = (
             '","price":'
-            + json.dumps(None if price is None else str(price))
+            + json.dumps(None if price is None else money_text(price))
             + ',"held_back_until":'
             + (held_back if seat_type in ACCESSIBLE_SPACES else "null")
             + "}"
@@ -191,7 +197,7 @@ def seat_map_json(showtime_id: int) -> str | None:
         state = states.get(seat_id, "available")
         counts[state] += 1
         parts.append(head + state + price_tails[seat_type])
-    header = {**showtime, "base_price": str(showtime["base_price"])}
+    header = {**showtime, "base_price": money_text(showtime["base_price"])}
     return (
         f'{{"showtime":{json.dumps(header, cls=DjangoJSONEncoder)},"seats":[{",".join(parts)}],'
         f'"counts":{json.dumps(counts)},"currency":{json.dumps(settings.CURRENCY)}}}'

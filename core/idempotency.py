@@ -40,6 +40,9 @@ LEASE = timedelta(seconds=60)
 WAIT = timedelta(seconds=3)
 POLL_SECONDS = 0.05
 HEADER = "Idempotency-Key"
+MAX_LENGTH = 255
+# The header's schema in the OpenAPI document ("" counts as no key: it is not a key).
+HEADER_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_LENGTH}
 
 
 class IdempotencyKeyReused(ApplicationError):
@@ -65,8 +68,8 @@ def key_from_header(value: str | None, *, required: bool = False) -> str | None:
         if required:
             raise ValidationError({HEADER: ["This header is required."]})
         return None
-    if len(value) > 255:
-        raise ValidationError({HEADER: ["At most 255 characters."]})
+    if len(value) > MAX_LENGTH:
+        raise ValidationError({HEADER: [f"At most {MAX_LENGTH} characters."]})
     return value
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -14,6 +15,12 @@ from django.views.decorators.http import require_GET
 from .exceptions import ServiceUnavailable, error_body
 
 logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request):
+    """`/`: what this is, and where to go (the API docs, the admin, the health probe)."""
+    return render(request, "core/home.html")
 
 
 @require_GET

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.validators import MinLengthValidator
 from rest_framework import serializers
 
 from ..models import AccountState, Role, User, phone_validator
@@ -37,9 +39,32 @@ class PasswordField(serializers.CharField):
         super().__init__(write_only=True, trim_whitespace=False, max_length=128, **kwargs)
 
 
+class DocumentedMinLength(MinLengthValidator):
+    """States Django's minimum password length in the schema (`minLength`) and checks nothing:
+    the service's password validators do, with their own messages."""
+
+    def __call__(self, value):
+        pass
+
+
+def _password_min_length() -> int:
+    for validator in settings.AUTH_PASSWORD_VALIDATORS:
+        if validator["NAME"].endswith(".MinimumLengthValidator"):
+            return validator.get("OPTIONS", {}).get("min_length", 8)
+    return 1
+
+
+class NewPasswordField(PasswordField):
+    """A password being chosen: Django's password validators apply (in the service)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(DocumentedMinLength(_password_min_length()))
+
+
 class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = PasswordField()
+    password = NewPasswordField()
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(
@@ -62,12 +87,12 @@ class LinkTokenInputSerializer(serializers.Serializer):
 
 
 class PasswordResetConfirmInputSerializer(LinkTokenInputSerializer):
-    new_password = PasswordField()
+    new_password = NewPasswordField()
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):
     old_password = PasswordField()
-    new_password = PasswordField()
+    new_password = NewPasswordField()
 
 
 class LoginInputSerializer(serializers.Serializer):
@@ -111,7 +136,7 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
 
 class AdminUserCreateInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = PasswordField()
+    password = NewPasswordField()
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     phone = serializers.CharField(

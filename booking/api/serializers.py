@@ -2,7 +2,9 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.models import Rating
 from promotions.models import DiscountType
+from screening.api.serializers import PositionSerializer
 from screening.layouts import ROW_TYPES
 from screening.models import SeatType, ShowtimeFormat, ShowtimeStatus
 
@@ -31,7 +33,10 @@ class SeatRequestSerializer(serializers.Serializer):
 class BookingCreateInputSerializer(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1)
     seats = SeatRequestSerializer(
-        many=True, required=False, help_text="The seats chosen - or give `quantity` instead."
+        many=True,
+        required=False,
+        allow_empty=False,
+        help_text="The seats chosen - or give `quantity` instead.",
     )
     quantity = serializers.IntegerField(
         min_value=1,
@@ -119,8 +124,8 @@ class BookingTicketSerializer(serializers.Serializer):
 class BookingMovieSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    rating = serializers.CharField()
-    poster_url = serializers.CharField()
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    poster_url = serializers.CharField(help_text="An http(s) URL, or empty.")
 
 
 class BookingHallSerializer(serializers.Serializer):
@@ -259,7 +264,6 @@ class SeatMapSeatSerializer(serializers.Serializer):
     row = serializers.CharField()
     number = serializers.IntegerField()
     type = serializers.ChoiceField(choices=SeatType.choices)
-    position = serializers.DictField(child=serializers.IntegerField())
     pair = serializers.IntegerField(
         allow_null=True, help_text="A companion seat's wheelchair space (its id)."
     )
@@ -272,13 +276,14 @@ class SeatMapSeatSerializer(serializers.Serializer):
         help_text="Wheelchair spaces and companion seats: sold only with a wheelchair space "
         "until then, on general sale after. Null for other seats, and once released.",
     )
+    position = PositionSerializer()
 
 
 class SeatMapShowtimeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     hall = serializers.IntegerField()
     starts_at = serializers.DateTimeField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=ShowtimeStatus.choices)
     base_price = serializers.DecimalField(max_digits=8, decimal_places=2)
 
 
@@ -305,7 +310,7 @@ class CheckInSerializer(serializers.ModelSerializer):
     booking = serializers.CharField(source="booking.reference")
     row = serializers.CharField(source="seat.row")
     number = serializers.IntegerField(source="seat.number")
-    seat_type = serializers.CharField(source="seat.seat_type")
+    seat_type = serializers.ChoiceField(source="seat.seat_type", choices=SeatType.choices)
     showtime = BookingShowtimeSerializer()
 
     class Meta:

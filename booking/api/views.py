@@ -14,7 +14,13 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from core.filters import IdFilter
-from core.idempotency import HEADER, idempotent, key_from_header, replay_headers
+from core.idempotency import (
+    HEADER,
+    HEADER_SCHEMA,
+    idempotent,
+    key_from_header,
+    replay_headers,
+)
 from core.openapi import error_response
 from core.permissions import IsStaff
 from screening.api.serializers import ShowtimeSerializer
@@ -37,7 +43,7 @@ from . import serializers as s
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
-    str,
+    HEADER_SCHEMA,
     OpenApiParameter.HEADER,
     description="Any string up to 255 characters. A retry with the same key and body returns the "
     "first response and books nothing twice; another body with the same key is 409.",

@@ -6,6 +6,7 @@ from django.core import mail
 from django.utils import timezone
 
 from booking.models import Booking, BookingStatus, SeatClaim
+from booking.selectors import money_text
 from catalog.tests.factories import MovieFactory
 from core.models import IdempotencyKey
 from core.testing import ROLES, client_for, matrix_cell
@@ -293,6 +294,15 @@ def test_seat_map_shows_status_prices_and_counts(api_client, customer, other_cus
     listed = api_client.get("/api/v1/showtimes/", {"hall": showtime.hall_id}).json()["results"]
     assert listed[0]["seats_available"] == 5
     assert api_client.get("/api/v1/showtimes/999999/seats/").status_code == 404
+
+
+def test_seat_map_money_has_two_decimals_whatever_the_database_answers(api_client):
+    # SQLite hands a decimal column back as it stored it (13.5); MariaDB as declared (13.50).
+    assert money_text(Decimal("13.5")) == money_text(13.5) == money_text("13.50") == "13.50"
+    showtime = ShowtimeFactory(base_price=Decimal("13.5"))
+    body = api_client.get(f"/api/v1/showtimes/{showtime.pk}/seats/").json()
+    assert body["showtime"]["base_price"] == "13.50"
+    assert {seat["price"] for seat in body["seats"]} == {"13.50", "16.50"}
 
 
 @pytest.mark.parametrize("layout", [layout_of(1, 4), layout_of(25, 20)])

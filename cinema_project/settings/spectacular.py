@@ -17,10 +17,17 @@ SPECTACULAR_SETTINGS = {
         "AccountStateEnum": "accounts.models.AccountState",
         "AccountStateChangeEnum": ["active", "suspended"],
         "MovieStatusEnum": "catalog.models.MovieStatus",
+        "SeatTypeEnum": "screening.models.SeatType",
+        "SeatStatusEnum": ["available", "held", "sold"],
         "ShowtimeStatusEnum": "screening.models.ShowtimeStatus",
         "TicketTypeCodeEnum": "booking.models.TicketTypeCode",
         "BookingStatusEnum": "booking.models.BookingStatus",
-        "SeatTypeEnum": "screening.models.SeatType",
         "RowSeatTypeEnum": "screening.layouts.ROW_TYPES",
     },
+    # After drf-spectacular's own enum hook: the error codes' enum, no request defaults that a
+    # generated client would take for required fields (core.openapi.postprocess_schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.postprocess_schema",
+    ],
 }

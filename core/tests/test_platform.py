@@ -297,3 +297,30 @@ def test_settings_are_one_module_per_integration():
         assert not others & set(vars(loaded)), module
     # The suite's settings live in the settings package too.
     assert os.environ["DJANGO_SETTINGS_MODULE"] == "cinema_project.settings.test"
+
+
+def test_the_home_page_says_what_this_is_and_links_to_the_docs(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Cinema booking API" in html
+    for link in ("/api/docs/", "/api/redoc/", "/api/schema/", "/admin/", "/healthz"):
+        assert f'href="{link}"' in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing from elsewhere
+
+
+def test_under_debug_without_cors_origins_the_frontend_may_call():
+    origins = "settings.CORS_ALLOWED_ORIGINS"
+    env = {"DEBUG": "True", "FRONTEND_URL": "http://localhost:3000/app"}
+    assert settings_in_subprocess(env, origins).stdout.strip() == "['http://localhost:3000']"
+    named = {**env, "CORS_ALLOWED_ORIGINS": "https://spa.example.com"}
+    assert settings_in_subprocess(named, origins).stdout.strip() == "['https://spa.example.com']"
+    production = {"DEBUG": "False", "SECRET_KEY": "x" * 50}
+    assert settings_in_subprocess(production, origins).stdout.strip() == "[]"
+
+
+def test_cors_exposes_retry_after_and_idempotent_replayed(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    response = client.get("/api/v1/genres/", HTTP_ORIGIN="https://app.example.com")
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"retry-after", "idempotent-replayed"} <= exposed

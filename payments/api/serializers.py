@@ -45,7 +45,7 @@ class SavedCardSerializer(serializers.ModelSerializer):
 
 
 class PayInputSerializer(serializers.Serializer):
-    card_id = serializers.IntegerField(required=False, help_text="A saved card.")
+    card_id = serializers.IntegerField(required=False, min_value=1, help_text="A saved card.")
     card = CardInputSerializer(required=False, help_text="Or a card's details (not saved).")
 
     def validate(self, attrs):

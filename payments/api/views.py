@@ -9,7 +9,13 @@ from rest_framework.views import APIView
 from booking.api.serializers import BookingSerializer
 from booking.selectors import booking_queryset, payment_summaries_attach
 from core.filters import IdFilter
-from core.idempotency import HEADER, idempotent, key_from_header, replay_headers
+from core.idempotency import (
+    HEADER,
+    HEADER_SCHEMA,
+    idempotent,
+    key_from_header,
+    replay_headers,
+)
 from core.openapi import error_response
 from core.permissions import IsAdmin
 
@@ -21,7 +27,7 @@ from . import serializers as s
 
 PAY_KEY = OpenApiParameter(
     HEADER,
-    str,
+    HEADER_SCHEMA,
     OpenApiParameter.HEADER,
     required=True,
     description="Required. A retry with the same key and body returns the first answer - a "

@@ -26,6 +26,9 @@ class MovieSerializer(serializers.ModelSerializer):
         choices=MovieStatus.choices,
         help_text="`now_showing` with upcoming showtimes, `coming_soon` otherwise.",
     )
+    # Not `format: uri`: a movie without a poster or trailer answers "".
+    poster_url = serializers.CharField(help_text="An http(s) URL, or empty.")
+    trailer_url = serializers.CharField(help_text="An http(s) URL, or empty.")
 
     class Meta:
         model = Movie

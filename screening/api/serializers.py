@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from catalog.models import Movie
 
-from ..layouts import ROW_TYPES
+from ..layouts import MAX_ROWS, MAX_SEATS_PER_ROW, ROW_TYPES
 from ..models import Cinema, Hall, Seat, SeatType, Showtime, ShowtimeFormat
 
 
@@ -23,29 +23,31 @@ class CinemaInputSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Berlin.")
 
 
-class HallSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Hall
-        fields = ["id", "cinema", "name", "capacity", "layout"]
-        read_only_fields = fields
-
-
 class LayoutCompanionSerializer(serializers.Serializer):
     seat = serializers.IntegerField(min_value=1, help_text="The companion seat's number.")
     pair = serializers.IntegerField(
         min_value=1, help_text="The number of its wheelchair space, in the same row."
     )
 
+    class Meta:
+        additional_properties = False
+
 
 class LayoutRowSerializer(serializers.Serializer):
     """For the schema only: the layout is validated as a whole by `screening.layouts`."""
 
-    label = serializers.CharField(max_length=3)
-    seats = serializers.IntegerField(min_value=1, max_value=100)
-    type = serializers.ChoiceField(choices=list(ROW_TYPES), default="STANDARD")
-    aisles_after = serializers.ListField(child=serializers.IntegerField(), default=list)
+    label = serializers.RegexField(
+        r"^[A-Za-z0-9]{1,3}$", max_length=3, help_text="1 to 3 letters or digits; unique."
+    )
+    seats = serializers.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW)
+    type = serializers.ChoiceField(choices=list(ROW_TYPES), default=SeatType.STANDARD)
+    aisles_after = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        default=list,
+        help_text="Seat numbers (below `seats`) followed by an aisle.",
+    )
     wheelchair = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1),
         default=list,
         help_text="Seat numbers that are wheelchair spaces (type WHEELCHAIR).",
     )
@@ -54,6 +56,9 @@ class LayoutRowSerializer(serializers.Serializer):
         default=list,
         help_text="Companion seats (type COMPANION), each paired with a wheelchair space.",
     )
+
+    class Meta:
+        additional_properties = False
 
 
 class IdealSpotSerializer(serializers.Serializer):
@@ -64,17 +69,32 @@ class IdealSpotSerializer(serializers.Serializer):
         min_value=0, max_value=100, default=67, help_text="Percent of the depth, from the screen."
     )
 
+    class Meta:
+        additional_properties = False
+
 
 class LayoutSerializer(serializers.Serializer):
-    rows = LayoutRowSerializer(many=True)
+    rows = LayoutRowSerializer(many=True, allow_empty=False, max_length=MAX_ROWS)
     ideal_spot = IdealSpotSerializer(
         required=False, help_text="Where best available aims (default: centre, two thirds back)."
     )
+
+    class Meta:
+        additional_properties = False
 
 
 @extend_schema_field(LayoutSerializer)
 class LayoutField(serializers.JSONField):
     pass
+
+
+class HallSerializer(serializers.ModelSerializer):
+    layout = LayoutField(read_only=True)
+
+    class Meta:
+        model = Hall
+        fields = ["id", "cinema", "name", "capacity", "layout"]
+        read_only_fields = fields
 
 
 class HallInputSerializer(serializers.Serializer):
@@ -111,6 +131,8 @@ class SeatSerializer(serializers.ModelSerializer):
 
 
 class ShowtimeMovieSerializer(serializers.ModelSerializer):
+    poster_url = serializers.CharField(help_text="An http(s) URL, or empty.")
+
     class Meta:
         model = Movie
         fields = ["id", "title", "duration_minutes", "rating", "poster_url"]
