@@ -94,6 +94,17 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancellation_reason = models.CharField(max_length=200, blank=True)
+    # Sold at the box office: the staff member who sold it, and the address its tickets were sent
+    # to (a walk-in's booking belongs to the seller's account when the customer has none).
+    sold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member who sold it at the box office.",
+    )
+    customer_email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

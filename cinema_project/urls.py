@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("screening.api.urls")),
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("boxoffice.api.urls")),
 ]
 
 urlpatterns = [

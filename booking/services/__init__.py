@@ -1,5 +1,6 @@
 """Every write of the booking app, one module per flow: `holds` (holding seats), `confirmation`,
-`cancellation` (a booking, or a showtime with all its bookings), `checkin`, `expiry`.
+`cancellation` (a booking, or a showtime with all its bookings), `checkin`, `expiry`, `counter`
+(seats sold by staff at the box office, inside the sale's transaction).
 
 Locks are always taken through `booking.locks`, in the order it documents, inside one
 `transaction.atomic(durable=True)` per service, so two requests never wait on each other in a
@@ -11,6 +12,7 @@ call happens while these locks are held: e-mails go out on commit, refunds after
 from .cancellation import booking_cancel, showtime_cancel
 from .checkin import ticket_check_in
 from .confirmation import booking_confirm, booking_confirm_locked, booking_payable_check
+from .counter import booking_counter_create_locked
 from .expiry import bookings_expire
 from .holds import SeatRequest, booking_create
 
@@ -19,6 +21,7 @@ __all__ = [
     "booking_cancel",
     "booking_confirm",
     "booking_confirm_locked",
+    "booking_counter_create_locked",
     "booking_create",
     "booking_payable_check",
     "bookings_expire",

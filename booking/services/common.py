@@ -31,13 +31,29 @@ def booking_cancel_record(booking: Booking, now: datetime, *, by: User | None, r
     )
 
 
+def booking_recipient(booking: Booking) -> User | None:
+    """Who a booking's e-mails go to: its customer's account - or, for a box-office sale, the
+    address given at the counter. A walk-in who gave none is not written to (the booking is
+    under the seller's own account then)."""
+    if booking.customer_email:
+        if booking.customer_email == booking.user.email:
+            return booking.user
+        return User(email=booking.customer_email)  # no account: greeted by address
+    if booking.sold_by_id is not None and booking.sold_by_id == booking.user_id:
+        return None
+    return booking.user
+
+
 def booking_email(booking: Booking, template: str) -> None:
+    recipient = booking_recipient(booking)
+    if recipient is None:
+        return
     email_send_on_commit(
-        to=[booking.user.email],
+        to=[recipient.email],
         template=template,
         context={
             "booking": booking,
-            "user": booking.user,
+            "user": recipient,
             "showtime": booking.showtime,
             "tickets": list(booking.tickets.select_related("seat")),
         },

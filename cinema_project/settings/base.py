@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "screening",
     "booking",
     "payments",
+    "boxoffice",
     "demo",
 ]
 
