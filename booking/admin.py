@@ -132,7 +132,6 @@ class BookingAdmin(admin.ModelAdmin):
     ]
     search_fields = ["reference", "user__email", "customer_email"]
     list_select_related = ["user", "showtime__movie", "showtime__hall__cinema"]
-    date_hierarchy = "created_at"
     inlines = [TicketInline]
     actions = ["cancel"]
     fieldsets = [

@@ -50,7 +50,11 @@ class BoxOfficeAdminSite(admin.AdminSite):
 
     def admin_view(self, view, cacheable=False):
         """Every admin page shows times on the clock of the cinema chosen on the board (Django's
-        dates, "Today" filters, timestamps); showtimes always name their own cinema's zone."""
+        dates, "Today" filters, timestamps); showtimes always name their own cinema's zone.
+
+        So no `date_hierarchy` over a DateTimeField: under a zone other than UTC it converts in
+        SQL, which MySQL cannot without its time zone tables (boxoffice/tests/test_admin.py
+        holds every registered admin to it). List filters compute their bounds in Python."""
         inner = super().admin_view(view, cacheable)
 
         @wraps(inner)

@@ -7,7 +7,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib import admin
 from django.core import mail
+from django.db import models
 from django.utils import timezone
 
 from booking import services as booking_services
@@ -62,6 +64,18 @@ def seat_id(showtime, label: str) -> int:
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# The site
+
+
+def test_no_admin_drills_down_datetimes_in_sql():
+    """The site shows a cinema's local time; Django's date hierarchy over a DateTimeField would
+    convert zones in SQL, which MySQL cannot without its time zone tables (a 500)."""
+    for model, model_admin in admin.site._registry.items():
+        if model_admin.date_hierarchy:
+            field = model._meta.get_field(model_admin.date_hierarchy.split("__")[0])
+            assert not isinstance(field, models.DateTimeField), model_admin
 
 
 # The board
