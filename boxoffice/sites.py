@@ -6,6 +6,8 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin
+from django.db.models import DateTimeField
+from django.db.models.base import ModelBase
 from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -52,9 +54,9 @@ class BoxOfficeAdminSite(admin.AdminSite):
         """Every admin page shows times on the clock of the cinema chosen on the board (Django's
         dates, "Today" filters, timestamps); showtimes always name their own cinema's zone.
 
-        So no `date_hierarchy` over a DateTimeField: under a zone other than UTC it converts in
-        SQL, which MySQL cannot without its time zone tables (boxoffice/tests/test_admin.py
-        holds every registered admin to it). List filters compute their bounds in Python."""
+        So no `date_hierarchy` over a DateTimeField (`register` drops it): under a zone other
+        than UTC it converts in SQL, which MySQL cannot without its time zone tables. List
+        filters compute their bounds in Python."""
         inner = super().admin_view(view, cacheable)
 
         @wraps(inner)
@@ -69,6 +71,20 @@ class BoxOfficeAdminSite(admin.AdminSite):
             return response
 
         return in_local_time
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Any app's admin, ours or a library's (django-axes' access attempts): a date hierarchy
+        over a DateTimeField is dropped - under a cinema's zone Django would convert in SQL,
+        which MySQL cannot without its time zone tables. The list filters stay."""
+        super().register(model_or_iterable, admin_class, **options)
+        models = (
+            [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else model_or_iterable
+        )
+        for model in models:
+            model_admin = self._registry.get(model)  # a swapped model is not registered
+            field = model_admin.date_hierarchy if model_admin else None
+            if field and isinstance(model._meta.get_field(field.split("__")[0]), DateTimeField):
+                model_admin.date_hierarchy = None
 
     def each_context(self, request):
         context = super().each_context(request)

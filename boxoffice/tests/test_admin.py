@@ -7,9 +7,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.core import mail
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import services as booking_services
@@ -69,13 +71,19 @@ def messages_of(response) -> list[str]:
 # The site
 
 
-def test_no_admin_drills_down_datetimes_in_sql():
+def test_no_admin_drills_down_datetimes_in_sql(admin_site, hall):
     """The site shows a cinema's local time; Django's date hierarchy over a DateTimeField would
     convert zones in SQL, which MySQL cannot without its time zone tables (a 500)."""
     for model, model_admin in admin.site._registry.items():
         if model_admin.date_hierarchy:
             field = model._meta.get_field(model_admin.date_hierarchy.split("__")[0])
             assert not isinstance(field, models.DateTimeField), model_admin
+    admin_site.get("/admin/", {"cinema": hall.cinema_id})  # New York's clock from now on
+    AccessAttempt.objects.create(
+        username="x", ip_address="127.0.0.1", user_agent="t", failures_since_start=1
+    )
+    assert admin_site.get("/admin/axes/accessattempt/").status_code == 200
+    assert admin_site.get("/admin/booking/booking/").status_code == 200
 
 
 # The board
@@ -103,11 +111,12 @@ def test_the_board_is_the_first_page_with_the_days_seats(staff_site, hall, custo
 
 
 def test_the_board_counts_sold_held_free_in_constant_queries(
-    staff_site, hall, customer, django_assert_num_queries
+    staff_site, hall, customer, django_assert_max_num_queries
 ):
     show = ShowtimeFactory(hall=hall, starts_at=local_tomorrow_at(20, 0))
     tomorrow = {"day": show.starts_at.astimezone(ZoneInfo(ZONE)).date().isoformat()}
-    with django_assert_num_queries(8):
+    staff_site.get("/admin/", tomorrow)  # caches warm (content types, the session's cinema)
+    with CaptureQueriesContext(connection) as one_showtime:
         staff_site.get("/admin/", tomorrow)
     CounterSaleFactory(showtime=show, seats=3)
     booking_services.booking_create(
@@ -120,8 +129,9 @@ def test_the_board_counts_sold_held_free_in_constant_queries(
             hall=HallFactory(cinema=hall.cinema), starts_at=local_tomorrow_at(21, minutes)
         )
 
-    with django_assert_num_queries(8):
+    with django_assert_max_num_queries(len(one_showtime)):
         response = staff_site.get("/admin/", tomorrow)
+    assert len(one_showtime) <= 8
     rows = response.context["board"]["showtimes"]
     assert len(rows) == 4
     assert (rows[0].sold, rows[0].held, rows[0].free, rows[0].occupancy) == (3, 1, 4, 38)
