@@ -1,9 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from . import services
-from .models import User, UserManager
+from .models import AccountState, User, UserManager
 
 
 class UserCreationForm(forms.ModelForm):
@@ -88,20 +91,85 @@ class UserAdmin(admin.ModelAdmin):
         # Accounts are suspended, not deleted: bookings and payments keep pointing at them.
         return False
 
-    @admin.action(description="Suspend selected accounts")
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["can_suspend"] = obj.state != AccountState.SUSPENDED and obj != request.user
+            context["can_reactivate"] = obj.state == AccountState.SUSPENDED
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/suspend/",
+                self.admin_site.admin_view(self.suspend_view),
+                name="accounts_user_suspend",
+            ),
+            path(
+                "<path:object_id>/reactivate/",
+                self.admin_site.admin_view(self.reactivate_view),
+                name="accounts_user_reactivate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _state_change(self, request, object_id, *, suspend: bool):
+        """Suspend or reactivate one account after a confirmation, through the API's services."""
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        back = reverse("admin:accounts_user_change", args=[user.pk])
+        if request.method == "POST":
+            if suspend:
+                self._suspend(request, user)
+            else:
+                self._reactivate(request, user)
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": user,
+            "title": f"{'Suspend' if suspend else 'Reactivate'} {user}?",
+            "account": user,
+            "suspend": suspend,
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/accounts/user/state.html", context)
+
+    def suspend_view(self, request, object_id):
+        return self._state_change(request, object_id, suspend=True)
+
+    def reactivate_view(self, request, object_id):
+        return self._state_change(request, object_id, suspend=False)
+
+    def _suspend(self, request, user) -> None:
+        try:
+            services.user_suspend(user=user, by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, f"{user}: {'; '.join(exc.messages)}", messages.ERROR)
+        else:
+            self.message_user(
+                request, f"{user} is suspended: logins and tokens stop now.", messages.SUCCESS
+            )
+
+    def _reactivate(self, request, user) -> None:
+        user = services.user_reactivate(user=user)
+        self.message_user(
+            request, f"{user} is {user.get_state_display().lower()}.", messages.SUCCESS
+        )
+
+    @admin.action(description="Suspend selected accounts", permissions=["change"])
     def suspend(self, request, queryset):
         for user in queryset:
-            try:
-                services.user_suspend(user=user, by=request.user)
-            except ValidationError as exc:
-                self.message_user(request, f"{user}: {'; '.join(exc.messages)}", messages.ERROR)
+            self._suspend(request, user)
 
-    @admin.action(description="Reactivate selected accounts")
+    @admin.action(description="Reactivate selected accounts", permissions=["change"])
     def reactivate(self, request, queryset):
         for user in queryset:
-            services.user_reactivate(user=user)
+            self._reactivate(request, user)
 
-    @admin.action(description="E-mail a password reset link")
+    @admin.action(description="E-mail a password reset link", permissions=["change"])
     def send_password_reset(self, request, queryset):
         for user in queryset:
             services.password_reset_request(email=user.email)

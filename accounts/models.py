@@ -31,7 +31,8 @@ STAFF_ADMIN_PERMISSIONS: frozenset[str] = frozenset().union(
     _perms("screening", "hall", "view"),
     _perms("screening", "seat", "view"),
     _perms("screening", "showtime", "view", "add", "change", "delete"),
-    _perms("booking", "booking", "view", "change"),
+    # "add" a booking: sell at the box office.
+    _perms("booking", "booking", "view", "add", "change"),
     _perms("booking", "ticket", "view", "change"),
     _perms("booking", "tickettype", "view"),
     _perms("booking", "seatsurcharge", "view"),

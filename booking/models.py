@@ -111,6 +111,17 @@ class Booking(models.Model):
     rules_overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Sold at the box office: the staff member who sold it, and the address its tickets were sent
+    # to (a walk-in's booking belongs to the seller's account when the customer has none).
+    sold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member who sold it at the box office.",
+    )
+    customer_email = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,6 +1,6 @@
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -19,7 +19,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from screening.layouts import IdealSpot, layout_ideal_spot
-from screening.models import ACCESSIBLE_SPACES, Hall, Seat, Showtime, ShowtimeStatus
+from screening.models import ACCESSIBLE_SPACES, Cinema, Hall, Seat, Showtime, ShowtimeStatus
+from screening.selectors import local_day_bounds
 
 from . import hooks
 from .models import Booking, BookingStatus, SeatClaim, Ticket
@@ -202,6 +203,44 @@ def seat_map_json(showtime_id: int) -> str | None:
         f'{{"showtime":{json.dumps(header, cls=DjangoJSONEncoder)},"seats":[{",".join(parts)}],'
         f'"counts":{json.dumps(counts)},"currency":{json.dumps(settings.CURRENCY)}}}'
     )
+
+
+def _count_per_showtime(queryset: QuerySet) -> Coalesce:
+    counted = (
+        queryset.filter(showtime=OuterRef("pk"))
+        .order_by()
+        .values("showtime")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def showtimes_of_the_day(*, cinema: Cinema, day: date) -> list[Showtime]:
+    """A cinema's showtimes of one of its local days, cancelled ones too, in start order, each
+    with `sold`, `held` and `checked_in` counts and its `free` seats (none once cancelled) - the
+    box office's board. One query, whatever the number of showtimes."""
+    start, end = local_day_bounds(day, cinema.zone)
+    now = timezone.now()
+    showtimes = list(
+        Showtime.objects.filter(hall__cinema=cinema, starts_at__gte=start, starts_at__lt=end)
+        .select_related("movie", "hall")
+        .annotate(
+            sold=_count_per_showtime(SeatClaim.objects.filter(expires_at__isnull=True)),
+            held=_count_per_showtime(SeatClaim.objects.filter(expires_at__gt=now)),
+            checked_in=_count_per_showtime(
+                Ticket.objects.filter(
+                    checked_in_at__isnull=False, booking__status=BookingStatus.CONFIRMED
+                )
+            ),
+        )
+        .order_by("starts_at", "hall__name", "pk")
+    )
+    for showtime in showtimes:
+        showtime.hall.cinema = cinema
+        scheduled = showtime.status == ShowtimeStatus.SCHEDULED
+        showtime.free = showtime.hall.capacity - showtime.sold - showtime.held if scheduled else 0
+    return showtimes
 
 
 def booking_queryset() -> QuerySet[Booking]:

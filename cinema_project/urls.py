@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("promotions.api.urls")),
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("boxoffice.api.urls")),
 ]
 
 urlpatterns = [

@@ -24,6 +24,7 @@ def payment_summaries(booking_ids: list[int]) -> dict[int, dict]:
             "amount": payment.amount,
             "amount_refunded": payment.amount_refunded,
             "currency": payment.currency,
+            "method": payment.method,
             "card_brand": payment.card_brand,
             "card_last4": payment.card_last4,
             "being_confirmed": payment.status == PaymentStatus.PENDING,

@@ -149,7 +149,8 @@ class Showtime(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.movie.title} @ {self.hall} {self.starts_at:%Y-%m-%d %H:%M}"
+        local = self.starts_at.astimezone(self.hall.cinema.zone)
+        return f"{self.movie.title} @ {self.hall} {local:%Y-%m-%d %H:%M} {local.tzname()}"
 
     @property
     def cinema(self) -> Cinema:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from catalog.models import Movie, MovieStatus
 
-from .models import Cinema, Hall, Showtime, ShowtimeStatus
+from .models import Cinema, Hall, Seat, Showtime, ShowtimeStatus
 
 # How many seats of a showtime are taken is for the booking app to say: it registers an
 # expression over `OuterRef("pk")` in its AppConfig.ready() (booking/apps.py). Screening lists
@@ -68,6 +68,48 @@ def local_day_q(day: date, timezones: list[str]) -> Q:
         end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
         q |= Q(hall__cinema__timezone=name, starts_at__gte=start, starts_at__lt=end)
     return q
+
+
+def local_days_q(
+    *,
+    first: int,
+    days: int,
+    timezones: list[str],
+    now: datetime | None = None,
+    prefix: str = "",
+) -> Q:
+    """Showtimes starting on `days` local days from the one `first` days after today - today in
+    each showtime's own cinema, which may be another date than in the next cinema's zone
+    ("Today", "Tomorrow", "Next 7 days" of the admin). `prefix` reaches a showtime through a
+    relation (`showtime__`)."""
+    now = now or timezone.now()
+    q = Q(pk__in=[])
+    for name in timezones:
+        zone = ZoneInfo(name)
+        day = now.astimezone(zone).date() + timedelta(days=first)
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=days), time.min, tzinfo=zone)
+        q |= Q(
+            **{
+                f"{prefix}hall__cinema__timezone": name,
+                f"{prefix}starts_at__gte": start,
+                f"{prefix}starts_at__lt": end,
+            }
+        )
+    return q
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The first moment of a cinema's local day and of the next one."""
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def hall_seats(hall_id: int) -> QuerySet[Seat]:
+    """A hall's seats in drawing order (rows from the screen, then left to right)."""
+    return Seat.objects.filter(hall_id=hall_id).order_by("y", "x")
 
 
 def cinema_timezones() -> list[str]:

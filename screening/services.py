@@ -165,20 +165,29 @@ def _overlap_check(showtime: Showtime) -> None:
     )
     if not conflicts:
         return
-    zone = showtime.hall.cinema.zone
+    cinema = showtime.hall.cinema
+    zone = cinema.zone
     names = "; ".join(
         f"{c.movie.title} {c.starts_at.astimezone(zone):%Y-%m-%d %H:%M}-"
         f"{c.ends_at.astimezone(zone):%H:%M}"
         for c in conflicts
     )
-    free = halls_free(
-        cinema_id=showtime.hall.cinema_id,
-        starts_at=showtime.starts_at,
-        ends_at=showtime.ends_at,
-        exclude_hall_id=showtime.hall_id,
+    free = list(
+        halls_free(
+            cinema_id=showtime.hall.cinema_id,
+            starts_at=showtime.starts_at,
+            ends_at=showtime.ends_at,
+            exclude_hall_id=showtime.hall_id,
+        )
+    )
+    suggestion = (
+        f"Free for the whole slot at {cinema.name}: {', '.join(h.name for h in free)}."
+        if free
+        else f"No other hall of {cinema.name} is free for the whole slot."
     )
     raise HallBusy(
-        f"{showtime.hall.name} is busy then (times include cleaning): {names}.",
+        f"{showtime.hall.name} at {cinema.name} is busy then ({zone.key} time, cleaning "
+        f"included): {names}. {suggestion}",
         details={
             "conflicts": [
                 {"id": c.pk, "movie": c.movie.title, "starts_at": c.starts_at, "ends_at": c.ends_at}

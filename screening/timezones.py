@@ -24,3 +24,15 @@ def local_to_aware(value: datetime, zone: ZoneInfo, *, field: str = "starts_at")
             )
         raise ValidationError({field: [message]})
     return early
+
+
+LOCAL_FORMAT = "%a %d %b %Y, %H:%M"
+
+
+def local_format(value: datetime | None, zone: ZoneInfo, fmt: str = LOCAL_FORMAT) -> str:
+    """A moment as a cinema's wall clock shows it, with the zone's abbreviation: what staff
+    read in the admin ("Tue 10 Mar 2026, 21:00 EDT"). Empty for None."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone)
+    return f"{local.strftime(fmt)} {local.tzname()}"

@@ -162,6 +162,10 @@ class PaymentSummarySerializer(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY)
     amount_refunded = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
+    method = serializers.ChoiceField(
+        choices=["CARD", "CARD_PRESENT", "CASH"],
+        help_text="A card online, a card at the box office's terminal, or cash at the box office.",
+    )
     card_brand = serializers.CharField()
     card_last4 = serializers.CharField()
     being_confirmed = serializers.BooleanField(

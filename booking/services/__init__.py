@@ -1,6 +1,7 @@
 """Every write of the booking app, one module per flow: `holds` (holding seats), `confirmation`,
-`cancellation` (a booking, or a showtime with all its bookings), `checkin`, `expiry`, and promo
-codes in bookings: `discounts` (a hold's use of a promotion), `quotes` (what a code would do).
+`cancellation` (a booking, or a showtime with all its bookings), `checkin`, `expiry`, promo
+codes in bookings: `discounts` (a hold's use of a promotion), `quotes` (what a code would do),
+and `counter` (seats sold by staff at the box office, inside the sale's transaction).
 
 Locks are always taken through `booking.locks`, in the order it documents, inside one
 `transaction.atomic(durable=True)` per service, so two requests never wait on each other in a
@@ -18,6 +19,7 @@ from .confirmation import (
     booking_confirmation_resend,
     booking_payable_check,
 )
+from .counter import booking_counter_create_locked
 from .expiry import bookings_expire
 from .holds import booking_create
 from .quotes import Quote, promotion_quote
@@ -31,6 +33,7 @@ __all__ = [
     "booking_confirm",
     "booking_confirm_locked",
     "booking_confirmation_resend",
+    "booking_counter_create_locked",
     "booking_create",
     "booking_payable_check",
     "bookings_expire",

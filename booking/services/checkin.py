@@ -4,6 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from screening.models import Cinema
+from screening.timezones import local_format
 
 from .. import locks
 from ..exceptions import (
@@ -37,8 +39,10 @@ def ticket_check_in(*, code: str, by: User) -> Ticket:
         if booking.status != BookingStatus.CONFIRMED:
             raise BookingNotConfirmed(f"Booking {booking.reference} is {booking.status.lower()}.")
         if ticket.checked_in_at is not None:
+            cinema = Cinema.objects.filter(halls__showtimes=booking.showtime_id).get()
             raise AlreadyCheckedIn(
-                f"This ticket was checked in at {ticket.checked_in_at:%H:%M}.",
+                f"This ticket was checked in at "
+                f"{local_format(ticket.checked_in_at, cinema.zone, '%H:%M on %d %b')}.",
                 details={"checked_in_at": ticket.checked_in_at},
             )
         ticket.checked_in_at = timezone.now()

@@ -36,11 +36,28 @@ def booking_cancel_record(booking: Booking, now: datetime, *, by: User | None, r
     )
 
 
+def booking_recipient(booking: Booking) -> User | None:
+    """Who a booking's e-mails go to: its customer's account - or, for a box-office sale, the
+    address given at the counter. A walk-in who gave none is not written to (the booking is
+    under the seller's own account then)."""
+    if booking.customer_email:
+        if booking.customer_email == booking.user.email:
+            return booking.user
+        return User(email=booking.customer_email)  # no account: greeted by address
+    if booking.sold_by_id is not None and booking.sold_by_id == booking.user_id:
+        return None
+    return booking.user
+
+
 def booking_email(booking: Booking, template: str) -> None:
     """Write a booking's mail to the outbox, in the caller's transaction: where and when (the
     cinema's address, its local time and zone), the tickets, the link to the booking in the app.
     The confirmation carries a QR code per ticket and a calendar entry; a cancellation the
-    reason given and what is refunded."""
+    reason given and what is refunded. Sent to `booking_recipient` (nobody for a walk-in who gave
+    no address)."""
+    recipient = booking_recipient(booking)
+    if recipient is None:
+        return
     booking = Booking.objects.select_related(
         "user", "showtime__movie", "showtime__hall__cinema"
     ).get(pk=booking.pk)
@@ -60,5 +77,8 @@ def booking_email(booking: Booking, template: str) -> None:
             )
         )
     email_send_on_commit(
-        to=[booking.user.email], template=template, context=context, attachments=attachments
+        to=[recipient.email],
+        template=template,
+        context={**context, "user": recipient},
+        attachments=attachments,
     )

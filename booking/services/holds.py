@@ -20,7 +20,7 @@ from ..exceptions import (
     ShowtimeNotBookable,
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
-from ..pricing import price_list, totals
+from ..pricing import PriceList, price_list, totals
 from . import discounts, seating
 from .common import booking_cancel_record
 from .seating import SeatPick, SeatRequest
@@ -148,51 +148,15 @@ def booking_create(
             _pending_release(user, showtime, now)
             if not user.is_staff:
                 _live_holds_check(user, now)
-            held = seating.seats_hold_lock(
-                showtime=showtime, seats=seats, pick=pick, rules_override=rules_override, now=now
-            )
-            locked, seats, seat_ids = held.seats, held.requests, sorted(held.seats)
-
-            tickets = [
-                Ticket(
-                    showtime=showtime,
-                    seat=locked[request.seat_id],
-                    ticket_type=request.ticket_type,
-                    price=prices.ticket_price(
-                        showtime.base_price, request.ticket_type, locked[request.seat_id].seat_type
-                    ),
-                )
-                for request in sorted(seats, key=lambda r: r.seat_id)
-            ]
-            reservation = discounts.discount_reserve(
-                promotion, user=user, movie_id=showtime.movie_id, tickets=tickets, now=now
-            )
-            amounts = totals([ticket.price for ticket in tickets], reservation.amount)
-            booking = Booking.objects.create(
-                reference=_reference(),
+            booking, tickets, seat_ids = seats_hold_write(
                 user=user,
                 showtime=showtime,
-                expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
-                subtotal=amounts.subtotal,
-                discount=amounts.discount,
-                fees=amounts.fees,
-                tax=amounts.tax,
-                total=amounts.total,
-                currency=settings.CURRENCY,
-                promo_code=reservation.code,
+                seats=seats,
+                pick=pick,
+                rules_override=rules_override,
+                prices=prices,
                 promotion=promotion,
-                rules_overridden=",".join(held.overridden),
-                rules_overridden_by=user if held.overridden else None,
-            )
-            reservation.record(booking)
-            for ticket in tickets:
-                ticket.booking = booking
-            Ticket.objects.bulk_create(tickets)
-            SeatClaim.objects.bulk_create(
-                SeatClaim(
-                    showtime=showtime, seat_id=pk, booking=booking, expires_at=booking.expires_at
-                )
-                for pk in seat_ids
+                now=now,
             )
     except IntegrityError as exc:
         raise _integrity_error_explained(exc, seat_ids) from exc
@@ -201,3 +165,72 @@ def booking_create(
     # Hand back what the caller renders, loaded: the tickets (as `prefetch_related` would).
     booking._prefetched_objects_cache = {"tickets": tickets}
     return booking
+
+
+def seats_hold_write(
+    *,
+    user: User,
+    showtime: Showtime,
+    seats: list[SeatRequest] | None,
+    pick: SeatPick | None,
+    rules_override: bool,
+    prices: PriceList,
+    now: datetime,
+    promotion=None,
+    pending: bool = True,
+    sold_by: User | None = None,
+    customer_email: str = "",
+) -> tuple[Booking, list[Ticket], list[int]]:
+    """The core of every hold, within the caller's transaction, after the showtime's shared lock
+    (and the promotion's): lock the seats' rows, check the claims and the seat rules, price the
+    tickets, and write the booking, its tickets, its claims and its use of the promotion.
+    Returns the booking, its tickets and the seat ids. `pending=False` is a box-office sale: the
+    booking is not "the customer's pending booking for the showtime" (the counter confirms it in
+    the same sale), and `sold_by` records who sold it."""
+    held = seating.seats_hold_lock(
+        showtime=showtime, seats=seats, pick=pick, rules_override=rules_override, now=now
+    )
+    locked, seats, seat_ids = held.seats, held.requests, sorted(held.seats)
+    tickets = [
+        Ticket(
+            showtime=showtime,
+            seat=locked[request.seat_id],
+            ticket_type=request.ticket_type,
+            price=prices.ticket_price(
+                showtime.base_price, request.ticket_type, locked[request.seat_id].seat_type
+            ),
+        )
+        for request in sorted(seats, key=lambda r: r.seat_id)
+    ]
+    reservation = discounts.discount_reserve(
+        promotion, user=user, movie_id=showtime.movie_id, tickets=tickets, now=now
+    )
+    amounts = totals([ticket.price for ticket in tickets], reservation.amount)
+    booking = Booking.objects.create(
+        reference=_reference(),
+        user=user,
+        showtime=showtime,
+        pending=True if pending else None,
+        expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
+        subtotal=amounts.subtotal,
+        discount=amounts.discount,
+        fees=amounts.fees,
+        tax=amounts.tax,
+        total=amounts.total,
+        currency=settings.CURRENCY,
+        promo_code=reservation.code,
+        promotion=promotion,
+        rules_overridden=",".join(held.overridden),
+        rules_overridden_by=(sold_by or user) if held.overridden else None,
+        sold_by=sold_by,
+        customer_email=customer_email,
+    )
+    reservation.record(booking)
+    for ticket in tickets:
+        ticket.booking = booking
+    Ticket.objects.bulk_create(tickets)
+    SeatClaim.objects.bulk_create(
+        SeatClaim(showtime=showtime, seat_id=pk, booking=booking, expires_at=booking.expires_at)
+        for pk in seat_ids
+    )
+    return booking, tickets, seat_ids

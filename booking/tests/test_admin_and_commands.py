@@ -40,7 +40,10 @@ def test_staff_cancel_bookings_and_check_in_tickets_in_the_admin(client, staff):
     ticket.refresh_from_db()
     assert ticket.checked_in_by == staff
 
-    client.post("/admin/booking/booking/", {"action": "cancel", "_selected_action": [booking.pk]})
+    client.post(
+        "/admin/booking/booking/",
+        {"action": "cancel", "_selected_action": [booking.pk], "confirmed": "yes", "reason": ""},
+    )
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
     assert not SeatClaim.objects.exists()

@@ -14,7 +14,7 @@ SECRET_KEY = env("SECRET_KEY", default=get_random_secret_key()) if DEBUG else en
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cinema_project.apps.CinemaAdminConfig",  # django.contrib.admin with the box office's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "promotions",
     "booking",
     "payments",
+    "boxoffice",
     "demo",
 ]
 

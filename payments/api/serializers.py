@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from ..models import PaymentStatus, RefundStatus, SavedCard
+from ..models import PaymentMethod, PaymentStatus, RefundStatus, SavedCard
 
 
 class CardInputSerializer(serializers.Serializer):
@@ -76,6 +76,7 @@ class PaymentSerializer(serializers.Serializer):
     amount_refunded = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
     status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
     provider = serializers.CharField()
     card_brand = serializers.CharField()
     card_last4 = serializers.CharField()

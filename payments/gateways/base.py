@@ -65,6 +65,14 @@ class PaymentGateway(ABC):
         first charge. A decline is a Charge that did not succeed; GatewayError when unknown."""
 
     @abstractmethod
+    def charge_present(
+        self, *, amount: Decimal, currency: str, idempotency_key: str, description: str
+    ) -> Charge:
+        """Charge a card presented at a box office's terminal (the terminal reads the card; no
+        number reaches us). The same `idempotency_key` never charges twice; a decline is a Charge
+        that did not succeed; GatewayError when the outcome is unknown."""
+
+    @abstractmethod
     def charge_lookup(self, *, idempotency_key: str) -> Charge | None:
         """The charge made with this key, if the provider made one, as the provider has it now
         (refunds included): what reconciliation and webhooks trust."""

@@ -8,7 +8,8 @@ Test cards (any future expiry, any CVC):
     4000 0000 0000 9995   declined (insufficient_funds)
     4000 0000 0000 0119   provider error before charging: nothing is charged
     4000 0000 0000 0341   charged, but the answer is lost on the way back (a timeout)
-Any other valid number succeeds.
+Any other valid number succeeds, and so does every card at the counter's terminal
+(`charge_present`).
 """
 
 import hashlib
@@ -101,6 +102,23 @@ class SandboxGateway(PaymentGateway):
             record = SandboxCharge.objects.get(idempotency_key=idempotency_key)
         if behaviour == "lost":
             raise GatewayError("The sandbox provider did not answer in time.")
+        return self._charge_from(record)
+
+    def charge_present(self, *, amount, currency, idempotency_key, description) -> Charge:
+        """The sandbox's card terminal accepts every card."""
+        try:
+            with transaction.atomic():
+                record, _ = SandboxCharge.objects.get_or_create(
+                    idempotency_key=idempotency_key,
+                    defaults={
+                        "reference": f"ch_sbx_{secrets.token_hex(10)}",
+                        "amount": amount,
+                        "currency": currency,
+                        "succeeded": True,
+                    },
+                )
+        except IntegrityError:  # the same key, concurrently: the provider answers with the first
+            record = SandboxCharge.objects.get(idempotency_key=idempotency_key)
         return self._charge_from(record)
 
     def charge_lookup(self, *, idempotency_key) -> Charge | None:

@@ -12,7 +12,7 @@ from booking.models import BookingStatus
 from ..exceptions import PaymentDeclined, RefundFailed
 from ..gateways import gateway
 from ..gateways.base import GatewayError
-from ..models import LIVE_CAPTURE, Payment, PaymentStatus, Refund, RefundStatus
+from ..models import LIVE_CAPTURE, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus
 from .paying import payment_reconcile
 from .refunds import external_refund_record, refund_everything, refund_execute
 
@@ -64,9 +64,11 @@ def payments_reconcile_all() -> dict[str, int]:
 def _provider_refunds_record(now) -> int:
     """Refunds made at the provider (its dashboard) whose `charge.refunded` webhook was lost."""
     recorded = 0
-    captured = Payment.objects.filter(
-        status__in=LIVE_CAPTURE, created_at__gte=now - REFUND_LOOKBACK
-    ).values_list("pk", "amount", "amount_refunded")
+    captured = (
+        Payment.objects.filter(status__in=LIVE_CAPTURE, created_at__gte=now - REFUND_LOOKBACK)
+        .exclude(method=PaymentMethod.CASH)  # cash never went through the provider
+        .values_list("pk", "amount", "amount_refunded")
+    )
     for payment_id, amount, amount_refunded in captured:
         try:
             charge = gateway().charge_lookup(idempotency_key=Payment(pk=payment_id).gateway_key)

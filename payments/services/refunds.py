@@ -23,9 +23,19 @@ from ..exceptions import PaymentNotRefundable, RefundFailed
 from ..gateways import gateway
 from ..gateways.base import GatewayError
 from ..locks import payment_lock, refund_lock
-from ..models import LIVE_CAPTURE, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
+from ..models import (
+    LIVE_CAPTURE,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 
 logger = logging.getLogger(__name__)
+# What a refund handed over in cash at the box office records as its reference.
+CASH_REFUND_REFERENCE = "cash"
 
 
 def _refundable(payment: Payment) -> Decimal:
@@ -74,24 +84,34 @@ def payment_refund(
 
 
 def refund_execute(refund_id: int) -> Refund:
-    """Ask the provider for a reserved refund and record its answer. Raises RefundFailed."""
+    """Ask the provider for a reserved refund and record its answer. Raises RefundFailed.
+
+    Cash goes back in cash: the box office hands it over, no provider is asked, and the refund
+    is recorded as made in cash."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
-    try:
-        result = gateway().refund(
-            charge_reference=refund.payment.provider_reference,
-            amount=refund.amount,
-            idempotency_key=refund.gateway_key,
-        )
-    except GatewayError as exc:
-        payment_event_record(
-            refund.payment, PaymentEvent.Kind.REFUND_FAILED, refund=refund.pk, error=str(exc)
-        )
-        raise RefundFailed() from exc
+    if refund.payment.method == PaymentMethod.CASH:
+        reference = CASH_REFUND_REFERENCE
+    else:
+        try:
+            reference = (
+                gateway()
+                .refund(
+                    charge_reference=refund.payment.provider_reference,
+                    amount=refund.amount,
+                    idempotency_key=refund.gateway_key,
+                )
+                .reference
+            )
+        except GatewayError as exc:
+            payment_event_record(
+                refund.payment, PaymentEvent.Kind.REFUND_FAILED, refund=refund.pk, error=str(exc)
+            )
+            raise RefundFailed() from exc
     with transaction.atomic(durable=True):
         payment = payment_lock(refund.payment_id)
         refund = refund_lock(refund_id)
         if refund.status == RefundStatus.PENDING:
-            refund_record(payment, refund, result.reference)
+            refund_record(payment, refund, reference)
     return refund
 
 

@@ -19,7 +19,12 @@ def test_payments_are_read_only_in_the_admin_but_for_the_refund_action(
     assert b'name="amount"' not in page.content
     assert client.get("/admin/payments/payment/add/").status_code == 403
 
-    client.post("/admin/payments/payment/", {"action": "refund", "_selected_action": [payment.pk]})
+    selected = {"action": "refund", "_selected_action": [payment.pk]}
+    confirmation = client.post("/admin/payments/payment/", selected)
+    assert b"Refund these payments?" in confirmation.content
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED  # nothing until confirmed
+    client.post("/admin/payments/payment/", {**selected, "confirmed": "yes"})
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
 

@@ -13,8 +13,14 @@ from core.openapi import error_response
 from core.permissions import IsAdmin, IsStaff, ReadOnly
 
 from .. import services
-from ..models import Cinema, Hall, Seat
-from ..selectors import cinema_timezones, local_day_q, showtime_list, showtime_queryset
+from ..models import Cinema, Hall
+from ..selectors import (
+    cinema_timezones,
+    hall_seats,
+    local_day_q,
+    showtime_list,
+    showtime_queryset,
+)
 from . import serializers as s
 
 HALL_BUSY = error_response(
@@ -112,8 +118,7 @@ class HallViewSet(ReadViewSet):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def seats(self, request, pk=None):
         hall = get_object_or_404(Hall.objects.only("pk"), pk=pk)
-        seats = Seat.objects.filter(hall=hall).order_by("y", "x")
-        return Response(s.SeatSerializer(seats, many=True).data)
+        return Response(s.SeatSerializer(hall_seats(hall.pk), many=True).data)
 
 
 class ShowtimeFilter(filters.FilterSet):

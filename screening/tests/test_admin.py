@@ -1,6 +1,7 @@
 """The Django admin schedules and builds halls through the same services as the API."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -86,7 +87,7 @@ def test_staff_schedule_in_the_admin_with_the_same_clash_rule(staff_site):
     )
     assert clash.status_code == 200
     (message,) = clash.context["adminform"].form.non_field_errors()
-    assert message.startswith(f"{hall.name} is busy then")
+    assert message.startswith(f"{hall.name} at {hall.cinema.name} is busy then (UTC time")
     assert "Dune" in message
     assert Showtime.objects.count() == 1
 
@@ -114,3 +115,110 @@ def test_admin_lists_with_filters_and_search(staff_site):
         assert response.status_code == 200, url
     assert staff_site.get("/admin/screening/hall/add/").status_code == 403
     assert staff_site.get("/admin/screening/cinema/add/").status_code == 403
+
+
+def local_form(movie, hall, day: str, clock: str, **extra) -> dict:
+    return {**showtime_form(movie, hall, timezone.now()), "starts_at_0": day, "starts_at_1": clock}
+
+
+@pytest.fixture
+def new_york_hall():
+    return HallFactory(cinema=CinemaFactory(name="Downtown", timezone="America/New_York"))
+
+
+def test_showtimes_are_entered_and_listed_in_the_cinemas_local_time(staff_site, new_york_hall):
+    response = staff_site.post(
+        "/admin/screening/showtime/add/",
+        local_form(MovieFactory(title="Dune"), new_york_hall, "2027-06-10", "21:00:00"),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    showtime = Showtime.objects.get()
+    assert showtime.starts_at.isoformat() == "2027-06-11T01:00:00+00:00"  # 21:00 EDT
+
+    listing = staff_site.get("/admin/screening/showtime/").content.decode()
+    assert "Thu 10 Jun 2027, 21:00 EDT" in listing
+    assert "01:00" not in listing
+    page = staff_site.get(f"/admin/screening/showtime/{showtime.pk}/change/").content.decode()
+    assert 'value="21:00:00"' in page
+    assert "23:15 EDT" in page  # ends with the cleaning buffer, local too
+
+    unchanged = staff_site.post(
+        f"/admin/screening/showtime/{showtime.pk}/change/",
+        local_form(showtime.movie, new_york_hall, "2027-06-10", "21:00:00"),
+    )
+    assert unchanged.status_code == 302
+    showtime.refresh_from_db()
+    assert showtime.starts_at.isoformat() == "2027-06-11T01:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("day", "clock", "message"),
+    [
+        ("2027-03-14", "02:30:00", "02:30 on 2027-03-14 in America/New_York does not exist"),
+        ("2027-11-07", "01:30:00", "01:30 on 2027-11-07 happens twice in America/New_York"),
+    ],
+)
+def test_times_the_clocks_skip_or_repeat_are_refused(
+    staff_site, new_york_hall, day, clock, message
+):
+    response = staff_site.post(
+        "/admin/screening/showtime/add/", local_form(MovieFactory(), new_york_hall, day, clock)
+    )
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.errors["starts_at"]
+    assert error.startswith(message)
+    assert "offset" not in error
+    assert not Showtime.objects.exists()
+
+
+def test_a_clash_names_the_cinema_in_local_time_and_a_free_hall(staff_site, new_york_hall):
+    HallFactory(cinema=new_york_hall.cinema, name="Studio 2")
+    movie = MovieFactory(title="Dune")
+    staff_site.post(
+        "/admin/screening/showtime/add/", local_form(movie, new_york_hall, "2027-06-10", "21:00")
+    )
+    clash = staff_site.post(
+        "/admin/screening/showtime/add/",
+        local_form(MovieFactory(), new_york_hall, "2027-06-10", "22:00"),
+    )
+    (message,) = clash.context["adminform"].form.non_field_errors()
+    assert message == (
+        f"{new_york_hall.name} at Downtown is busy then (America/New_York time, cleaning "
+        "included): Dune 2027-06-10 21:00-23:15. Free for the whole slot at Downtown: Studio 2."
+    )
+
+
+def test_today_is_each_cinemas_own_day(staff_site):
+    """Late tonight in New York is tomorrow in UTC; just after midnight in Tokyo is today in UTC
+    for part of the day. Each shows under its own cinema's "Today"."""
+    now = timezone.now()
+    shows = {}
+    for zone in ("America/New_York", "Asia/Tokyo"):
+        hall = HallFactory(cinema=CinemaFactory(timezone=zone))
+        local_today = now.astimezone(ZoneInfo(zone)).date()
+        for label, day, clock in [
+            ("late today", local_today, time(23, 59)),
+            ("early tomorrow", local_today + timedelta(days=1), time(0, 1)),
+        ]:
+            starts_at = datetime.combine(day, clock, tzinfo=ZoneInfo(zone))
+            shows[(zone, label)] = ShowtimeFactory(hall=hall, starts_at=starts_at)
+
+    def listed(day):
+        response = staff_site.get("/admin/screening/showtime/", {"day": day})
+        return {s.pk for s in response.context["cl"].result_list}
+
+    today = {shows[(z, "late today")].pk for z in ("America/New_York", "Asia/Tokyo")}
+    tomorrow = {shows[(z, "early tomorrow")].pk for z in ("America/New_York", "Asia/Tokyo")}
+    assert listed("today") == today
+    assert listed("tomorrow") == tomorrow
+    assert listed("next7") == today | tomorrow
+    assert listed("nonsense") == today | tomorrow
+
+
+def test_the_hall_page_draws_its_seats(staff_site):
+    hall = HallFactory()  # A: 4 seats with an aisle after 2; B: 4 VIP seats
+    page = staff_site.get(f"/admin/screening/hall/{hall.pk}/change/").content.decode()
+    assert 'class="seat-map"' in page
+    assert page.count('class="seat type-standard"') == 4 + 1  # and the legend's
+    assert page.count('class="seat type-vip"') == 4 + 1
+    assert "screening/seat_map.css" in page
