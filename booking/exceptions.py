@@ -86,3 +86,9 @@ class RulesOverrideForbidden(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
     code = "permission_denied"
     message = "Only staff can override the seat rules."
+
+
+class ResyncRequired(ApplicationError):
+    status_code = status.HTTP_410_GONE
+    code = "resync_required"
+    message = "These changes are older than the server keeps; load the whole seat map again."

@@ -226,3 +226,24 @@ class SeatClaim(models.Model):
         """The rule of a live claim - a sale (no expiry), or a hold that has not expired - for a
         claim read as values; `SeatClaim.objects.live()` is the same rule in SQL."""
         return expires_at is None or expires_at > now
+
+
+class SeatChange(models.Model):
+    """An append-only log: a seat of a showtime changed hands (held, sold or freed). The newest
+    id of a showtime's changes is its seat map's version: pollers ask "anything since V?"
+    without any row being updated by every booking (a counter would serialise them). Holds that
+    lapse are not logged - the seat map says when each hold ends (`held_until`). A showtime's
+    entries are purged `SEAT_CHANGES_RETENTION_HOURS` after it ended."""
+
+    id = models.BigAutoField(primary_key=True)
+    showtime = models.ForeignKey(
+        "screening.Showtime", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    seat_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["showtime", "id"], name="seat_change_showtime_id")]
+
+    def __str__(self) -> str:
+        return f"{self.showtime_id}/{self.seat_id} #{self.pk}"

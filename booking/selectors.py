@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db.models import (
     Count,
     IntegerField,
@@ -23,7 +24,15 @@ from screening.models import ACCESSIBLE_SPACES, Cinema, Hall, Seat, Showtime, Sh
 from screening.selectors import local_day_bounds
 
 from . import hooks
-from .models import Booking, BookingStatus, SeatClaim, Ticket
+from .models import (
+    Booking,
+    BookingStatus,
+    SeatChange,
+    SeatClaim,
+    SeatSurcharge,
+    Ticket,
+    TicketType,
+)
 from .pricing import money, price_list
 from .seat_rules import Choice, HallPlan, Pick, best_choice, hall_plan_build, open_count
 
@@ -148,45 +157,102 @@ def money_text(value) -> str:
     return str(money(Decimal(str(value))))
 
 
-def seat_map_json(showtime_id: int) -> str | None:
-    """The seat map of a showtime as a JSON document: every seat of its hall with its status
-    (available / held / sold), ADULT price, a companion seat's `pair`, and until when wheelchair
-    spaces and companion seats are held back (`held_back_until`); and the counts; None for no
-    such showtime.
+@dataclass(frozen=True)
+class SeatMapState:
+    """What a seat map is made of besides its seats, read in one query: enough to say whether a
+    poller's copy is current (`etag`) without building anything."""
 
-    Three queries whatever the hall size: the showtime (with its hall's seats version), the
-    price rules, and the live claims. The seats themselves come from `_hall_seats`. This is the
-    page every customer reloads, so it is built for speed: the document is built as text.
-    """
-    row = (
-        Showtime.objects.filter(pk=showtime_id)
-        .values_list("hall_id", "hall__seats_version", "starts_at", "status", "base_price")
-        .first()
-    )
+    showtime_id: int
+    hall_id: int
+    seats_version: int
+    starts_at: datetime
+    status: str
+    base_price: Decimal
+    version: int  # the newest SeatChange id of the showtime (0: none yet)
+    prices: str  # the price rules, summed: an edit of one changes the tag
+
+    @property
+    def etag(self) -> str:
+        return (
+            f'"{self.showtime_id}.{self.version}.{self.seats_version}.{self.status}.'
+            f'{money_text(self.base_price)}.{self.prices}"'
+        )
+
+
+def seat_map_state(showtime_id: int) -> SeatMapState | None:
+    """One indexed read: the showtime, its hall's seats version, its newest seat change, and the
+    price rules' sums. Plain SQL: this is all a poller whose copy is current costs."""
+    names = {
+        "showtime": Showtime._meta.db_table,
+        "hall": Hall._meta.db_table,
+        "change": SeatChange._meta.db_table,
+        "ticket_type": TicketType._meta.db_table,
+        "surcharge": SeatSurcharge._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SEAT_MAP_STATE.format_map(names), [showtime_id])
+        row = cursor.fetchone()
     if row is None:
         return None
-    hall_id, seats_version, starts_at, status, base_price = row
-    now = timezone.now()
+    hall_id, seats_version, starts_at, status, base_price, version, multipliers, surcharges = row
+    field = Showtime._meta.get_field("starts_at")
+    for converter in connection.ops.get_db_converters(field.get_col(Showtime._meta.db_table)):
+        starts_at = converter(starts_at, field, connection)
+    return SeatMapState(
+        showtime_id=showtime_id,
+        hall_id=hall_id,
+        seats_version=seats_version,
+        starts_at=starts_at,
+        status=status,
+        base_price=Decimal(str(base_price)),
+        version=version or 0,
+        prices=f"{Decimal(str(multipliers or 0)):f}-{Decimal(str(surcharges or 0)):f}",
+    )
+
+
+SEAT_MAP_STATE = """
+    SELECT s.hall_id, h.seats_version, s.starts_at, s.status, s.base_price,
+        (SELECT MAX(c.id) FROM {change} c WHERE c.showtime_id = s.id),
+        (SELECT SUM(t.multiplier) FROM {ticket_type} t WHERE t.active),
+        (SELECT SUM(a.amount) FROM {surcharge} a)
+    FROM {showtime} s JOIN {hall} h ON h.id = s.hall_id WHERE s.id = %s
+"""
+
+
+def _seat_states(showtime_id: int, now: datetime, seat_ids=None) -> dict[int, tuple[str, str]]:
+    """Live claims as {seat: (status, held_until as JSON)}; only `seat_ids` when given."""
     claims = SeatClaim.objects.live(now).filter(showtime_id=showtime_id)
-    states = {
-        seat_id: "held" if expires_at else "sold"
+    if seat_ids is not None:
+        claims = claims.filter(seat_id__in=seat_ids)
+    return {
+        seat_id: ("held", json.dumps(expires_at, cls=DjangoJSONEncoder))
+        if expires_at
+        else ("sold", "null")
         for seat_id, expires_at in claims.values_list("seat_id", "expires_at")
     }
-    seats = _hall_seats(hall_id, seats_version)
+
+
+def seat_map_json(state: SeatMapState) -> str:
+    """The seat map of a showtime as a JSON document: every seat of its hall with its status
+    (available / held / sold), until when a held seat's hold lasts (`held_until`: a poller sees
+    it free after that without asking), ADULT price, a companion seat's `pair`, and until when
+    wheelchair spaces and companion seats are held back (`held_back_until`); the counts, and the
+    map's `version` (for `?since=` and the ETag).
+
+    Three queries whatever the hall size: the state (`seat_map_state`), the price rules, and
+    the live claims. The seats themselves come from `_hall_seats`. This is the page every
+    customer reloads, so it is built for speed: the document is built as text.
+    """
+    now = timezone.now()
+    states = _seat_states(state.showtime_id, now)
+    seats = _hall_seats(state.hall_id, state.seats_version)
     prices = price_list()
-    showtime = {
-        "id": showtime_id,
-        "hall": hall_id,
-        "starts_at": starts_at,
-        "status": status,
-        "base_price": base_price,
-    }
-    held_back = json.dumps(held_back_until(starts_at, now), cls=DjangoJSONEncoder)
+    held_back = json.dumps(held_back_until(state.starts_at, now), cls=DjangoJSONEncoder)
     price_tails = {}
     for seat_type in set(seats.types):
-        price = prices.adult_price(showtime["base_price"], seat_type)
+        price = prices.adult_price(state.base_price, seat_type)
         price_tails[seat_type] = (
-            '","price":'
+            ',"price":'
             + json.dumps(None if price is None else money_text(price))
             + ',"held_back_until":'
             + (held_back if seat_type in ACCESSIBLE_SPACES else "null")
@@ -194,15 +260,53 @@ def seat_map_json(showtime_id: int) -> str | None:
         )
     counts = {"available": 0, "held": 0, "sold": 0}
     parts = []
+    available = ("available", "null")
     for seat_id, seat_type, head in zip(seats.ids, seats.types, seats.heads, strict=True):
-        state = states.get(seat_id, "available")
-        counts[state] += 1
-        parts.append(head + state + price_tails[seat_type])
-    header = {**showtime, "base_price": money_text(showtime["base_price"])}
+        status, held_until = states.get(seat_id, available)
+        counts[status] += 1
+        parts.append(f'{head}{status}","held_until":{held_until}{price_tails[seat_type]}')
+    header = {
+        "id": state.showtime_id,
+        "hall": state.hall_id,
+        "starts_at": state.starts_at,
+        "status": state.status,
+        "base_price": money_text(state.base_price),
+    }
     return (
-        f'{{"showtime":{json.dumps(header, cls=DjangoJSONEncoder)},"seats":[{",".join(parts)}],'
-        f'"counts":{json.dumps(counts)},"currency":{json.dumps(settings.CURRENCY)}}}'
+        f'{{"showtime":{json.dumps(header, cls=DjangoJSONEncoder)},"version":{state.version},'
+        f'"seats":[{",".join(parts)}],"counts":{json.dumps(counts)},'
+        f'"currency":{json.dumps(settings.CURRENCY)}}}'
     )
+
+
+def seat_map_changes(state: SeatMapState, since: int) -> dict | None:
+    """The seats of a showtime whose status changed after version `since`, as they are now;
+    None when `since` is no version of this map (newer than it - or its log was purged, the
+    showtime long over), and the client must reload the whole map. A showtime's log is kept
+    whole while it can be sold (`seat_changes_purge`), so any older version is answered."""
+    if since > state.version:
+        return None
+    seat_ids = sorted(
+        set(
+            SeatChange.objects.filter(showtime_id=state.showtime_id, id__gt=since).values_list(
+                "seat_id", flat=True
+            )
+        )
+    )
+    states = _seat_states(state.showtime_id, timezone.now(), seat_ids)
+    return {
+        "showtime": state.showtime_id,
+        "since": since,
+        "version": state.version,
+        "seats": [
+            {
+                "id": seat_id,
+                "status": states.get(seat_id, ("available",))[0],
+                "held_until": json.loads(states[seat_id][1]) if seat_id in states else None,
+            }
+            for seat_id in seat_ids
+        ],
+    }
 
 
 def _count_per_showtime(queryset: QuerySet) -> Coalesce:
@@ -279,3 +383,9 @@ def payment_summaries_attach(bookings: list[Booking]) -> list[Booking]:
     for booking in bookings:
         booking.payment_summary = summaries.get(booking.pk)
     return bookings
+
+
+def seat_map_document(showtime_id: int) -> str | None:
+    """The whole seat map of a showtime (`seat_map_json`), None for no such showtime."""
+    state = seat_map_state(showtime_id)
+    return None if state is None else seat_map_json(state)

@@ -19,7 +19,7 @@ from accounts.models import User
 from booking import services as booking_services
 from booking.admin import BookingAdmin
 from booking.models import Booking, BookingStatus, TicketTypeCode
-from booking.selectors import seat_map_json
+from booking.selectors import seat_map_document
 from core.admin import error_text
 from core.exceptions import ApplicationError
 from payments.models import LIVE_CAPTURE, PaymentEvent, PaymentMethod
@@ -156,7 +156,7 @@ class BoxOfficeShowtimeAdmin(ShowtimeAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            document = json.loads(seat_map_json(obj.pk))
+            document = json.loads(seat_map_document(obj.pk))
             context.update(
                 seat_map=seat_map_html(document["seats"], statuses=True),
                 counts=document["counts"],
@@ -199,7 +199,7 @@ class BoxOfficeShowtimeAdmin(ShowtimeAdmin):
                 quote = sale_quote(showtime, seats, form.cleaned_data["tendered"])
             except ValidationError as exc:
                 self.message_user(request, error_text(exc), messages.ERROR)
-        document = json.loads(seat_map_json(showtime.pk))
+        document = json.loads(seat_map_document(showtime.pk))
         chosen = request.POST.getlist("seats") if request.method == "POST" else []
         context = {
             **self.admin_site.each_context(request),

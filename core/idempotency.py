@@ -100,7 +100,6 @@ def idempotent(
         return (*action(False), False)
     digest = request_hash(payload)
     lookup = {"user": user, "scope": scope, "key": key}
-    _expired_forget(lookup)
     record, resumed, replay = _lease(lookup, digest)
     if replay is not None:
         return replay
@@ -135,6 +134,8 @@ def _lease(lookup: dict, digest: str):
                 )
             return record, False, None
         except IntegrityError:
+            if _expired_forget(lookup):
+                continue  # an earlier use of the key outlived its lifetime: start afresh
             record = IdempotencyKey.objects.filter(**lookup).first()
         if record is None:
             continue  # forgotten in between (it had expired): insert it again

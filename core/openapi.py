@@ -115,6 +115,7 @@ class AutoSchema(openapi.AutoSchema):
                 headers.update(RETRY_AFTER_HEADER)
             if idempotent:
                 headers.update(IDEMPOTENT_REPLAYED_HEADER)
+            headers.update(getattr(self.view, "response_headers", {}).get(status_code, {}))
             if not headers:
                 del response["headers"]
         return dict(sorted(responses.items()))

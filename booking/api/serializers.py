@@ -272,6 +272,11 @@ class SeatMapSeatSerializer(serializers.Serializer):
         allow_null=True, help_text="A companion seat's wheelchair space (its id)."
     )
     status = serializers.ChoiceField(choices=["available", "held", "sold"])
+    held_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="A held seat's hold ends then: show it available from that moment without "
+        "asking again. Null unless held.",
+    )
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, allow_null=True, help_text="The ADULT price of this seat."
     )
@@ -299,9 +304,27 @@ class SeatCountsSerializer(serializers.Serializer):
 
 class SeatMapSerializer(serializers.Serializer):
     showtime = SeatMapShowtimeSerializer()
+    version = serializers.IntegerField(
+        min_value=0, help_text="Ask `?since=` this to get only what changes after it."
+    )
     seats = SeatMapSeatSerializer(many=True)
     counts = SeatCountsSerializer()
     currency = serializers.CharField(default=settings.CURRENCY)
+
+
+class SeatChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["available", "held", "sold"])
+    held_until = serializers.DateTimeField(allow_null=True)
+
+
+class SeatMapChangesSerializer(serializers.Serializer):
+    """`?since=V`: the seats whose status changed after version V, as they are now."""
+
+    showtime = serializers.IntegerField()
+    since = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=0)
+    seats = SeatChangeSerializer(many=True)
 
 
 class CheckInInputSerializer(serializers.Serializer):

@@ -1,9 +1,16 @@
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -27,7 +34,7 @@ from screening.api.serializers import ShowtimeSerializer
 from screening.selectors import showtime_queryset
 
 from .. import services
-from ..exceptions import SeatsUnavailable, ShowtimeNotBookable
+from ..exceptions import ResyncRequired, SeatsUnavailable, ShowtimeNotBookable
 from ..models import Booking, BookingStatus, TicketType
 from ..seat_rules import Pick
 from ..selectors import (
@@ -36,7 +43,9 @@ from ..selectors import (
     booking_status_q,
     bookings_visible_to,
     payment_summaries_attach,
+    seat_map_changes,
     seat_map_json,
+    seat_map_state,
 )
 from ..tickets import booking_calendar, booking_tickets_html
 from . import serializers as s
@@ -71,19 +80,86 @@ class TicketTypeListView(APIView):
         )
 
 
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The seat map's version: send it back in `If-None-Match` to get 304 while "
+        "nothing changed.",
+        "schema": {"type": "string"},
+    }
+}
+CACHE_CONTROL_HEADER = {
+    "Cache-Control": {
+        "description": "`public, max-age=1, stale-while-revalidate=5`: a CDN in front may answer "
+        "the many pollers of one seat map.",
+        "schema": {"type": "string"},
+    }
+}
+
+
 @extend_schema(tags=["booking"])
 class SeatMapView(APIView):
+    """The page every customer reloads, and thousands poll when a premiere goes on sale: no
+    authentication or throttling (nothing personal is in it; a CDN or proxy in front limits
+    rates), and a poller whose copy is current costs one indexed read and gets 304."""
+
     permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+    response_headers = {
+        "200": {**ETAG_HEADER, **CACHE_CONTROL_HEADER},
+        "304": {**ETAG_HEADER, **CACHE_CONTROL_HEADER},
+    }
 
     @extend_schema(
-        responses={200: s.SeatMapSerializer},
+        parameters=[
+            OpenApiParameter(
+                "since",
+                int,
+                description="A `version` from an earlier answer: only the seats whose status "
+                "changed since, as they are now (410 `resync_required` when it is too old).",
+            ),
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The `ETag` of the copy you have: 304 while it is current.",
+            ),
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="SeatMapOrChanges",
+                serializers=[s.SeatMapSerializer, s.SeatMapChangesSerializer],
+                resource_type_field_name=None,
+            ),
+            304: OpenApiResponse(description="Not modified: your copy is current (no body)."),
+            400: error_response("`validation_error`: `since` is not a whole number."),
+            410: error_response(
+                "`resync_required`: `since` is older than the change log keeps; reload the map."
+            ),
+        },
         summary="Every seat of a showtime with its status and price (not paginated)",
     )
     def get(self, request, pk: int):
-        document = seat_map_json(pk)
-        if document is None:
+        state = seat_map_state(pk)
+        if state is None:
             raise NotFound()
-        return HttpResponse(document, content_type="application/json")
+        headers = {"ETag": state.etag, "Cache-Control": SEAT_MAP_CACHE_CONTROL}
+        if request.headers.get("If-None-Match") == state.etag:
+            return HttpResponseNotModified(headers=headers)
+        since = request.query_params.get("since")
+        if since is None:
+            return HttpResponse(
+                seat_map_json(state), content_type="application/json", headers=headers
+            )
+        if not (since.isascii() and since.isdigit()):
+            raise ValidationError({"since": ["A version: a whole number."]})
+        changes = seat_map_changes(state, int(since))
+        if changes is None:
+            raise ResyncRequired()
+        return Response(changes, headers=headers)
+
+
+SEAT_MAP_CACHE_CONTROL = "public, max-age=1, stale-while-revalidate=5"
 
 
 @extend_schema(tags=["booking"])

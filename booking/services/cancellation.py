@@ -18,7 +18,7 @@ from ..exceptions import (
     ShowtimeNotBookable,
 )
 from ..models import Booking, BookingStatus, SeatClaim
-from .common import booking_cancel_record, booking_email
+from .common import booking_cancel_record, booking_email, claims_delete
 
 
 def _cancellable_by_customer_check(booking: Booking, now: datetime) -> None:
@@ -45,7 +45,7 @@ def booking_cancel(*, booking_id: int, by: User | None, reason: str = "") -> Boo
         if by is not None and not by.is_staff:
             _cancellable_by_customer_check(booking, now)
         was_confirmed = booking.status == BookingStatus.CONFIRMED
-        booking.claims.all().delete()
+        claims_delete(booking.claims.all())
         if not reason:
             by_customer = by is not None and by.pk == booking.user_id
             reason = "Cancelled by the customer." if by_customer else "Cancelled by the cinema."
@@ -75,7 +75,7 @@ def showtime_cancel(*, showtime_id: int, by: User, reason: str = "") -> Showtime
             showtime=showtime, status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED]
         )
         bookings = locks.bookings_lock(list(live.values_list("pk", flat=True)))
-        SeatClaim.objects.filter(showtime=showtime).delete()
+        claims_delete(SeatClaim.objects.filter(showtime=showtime))
         for booking in bookings:
             was_confirmed = booking.status == BookingStatus.CONFIRMED
             booking_cancel_record(booking, now, by=by, reason=reason)

@@ -7,9 +7,27 @@ from accounts.models import User
 from core.emails import EmailFile, email_send_on_commit
 from screening.models import Seat
 
-from ..models import Booking, BookingStatus, SeatClaim
+from ..models import Booking, BookingStatus, SeatChange, SeatClaim
 from ..tickets import booking_calendar, booking_document_context, ticket_payload
 from . import discounts
+
+
+def seat_changes_record(showtime_id: int, seat_ids) -> None:
+    """Log seats of a showtime as changed, in the caller's transaction: its seat map's version
+    moves on (`SeatChange`)."""
+    SeatChange.objects.bulk_create(
+        SeatChange(showtime_id=showtime_id, seat_id=seat_id) for seat_id in seat_ids
+    )
+
+
+def claims_delete(claims) -> None:
+    """Delete claims (a queryset) and log their seats as changed."""
+    rows = list(claims.values_list("showtime_id", "seat_id"))
+    if rows:
+        claims.delete()
+        SeatChange.objects.bulk_create(
+            SeatChange(showtime_id=showtime_id, seat_id=seat_id) for showtime_id, seat_id in rows
+        )
 
 
 def seat_taken(seat: Seat, now: datetime) -> bool:

@@ -16,7 +16,7 @@ from ..exceptions import (
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from . import discounts
-from .common import booking_email, seat_labels, seat_taken
+from .common import booking_email, seat_changes_record, seat_labels, seat_taken
 
 
 def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
@@ -66,6 +66,7 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
     locked = booking_payable_check(booking, now)
     # Sell what this booking still holds; claim again what it lost to expiry (still free).
     SeatClaim.objects.filter(booking=booking).update(expires_at=None)
+    seat_changes_record(booking.showtime_id, sorted(locked))
     reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
     SeatClaim.objects.filter(pk__in=[seat.claim_id for seat in reclaim if seat.claim_id]).delete()
     SeatClaim.objects.bulk_create(

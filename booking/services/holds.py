@@ -22,7 +22,7 @@ from ..exceptions import (
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from ..pricing import PriceList, price_list, totals
 from . import discounts, seating
-from .common import booking_cancel_record
+from .common import booking_cancel_record, claims_delete, seat_changes_record
 from .seating import SeatPick, SeatRequest
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -60,7 +60,7 @@ def _showtime_bookable_check(showtime: Showtime, now: datetime) -> None:
 def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
     """A customer has one pending booking per showtime: a new one releases the previous hold."""
     for previous in locks.pending_bookings_lock(user.pk, showtime.pk):
-        previous.claims.all().delete()
+        claims_delete(previous.claims.all())
         booking_cancel_record(previous, now, by=user, reason="Replaced by a new booking.")
 
 
@@ -233,4 +233,5 @@ def seats_hold_write(
         SeatClaim(showtime=showtime, seat_id=pk, booking=booking, expires_at=booking.expires_at)
         for pk in seat_ids
     )
+    seat_changes_record(showtime.pk, seat_ids)
     return booking, tickets, seat_ids

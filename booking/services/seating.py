@@ -203,7 +203,7 @@ def _chosen_lock(
         raise SeatsUnavailable(
             f"{'Seat' if len(taken) == 1 else 'Seats'} {seat_labels(taken)} "
             f"{'is' if len(taken) == 1 else 'are'} already taken.",
-            details={"seats": sorted(seat.pk for seat in taken)},
+            details=_retry_guidance(plan, locked, seat_ids, taken, rows, held_back, now),
         )
     overridden = []
     refused = accessibility_refused(plan, seat_ids) if held_back else []
@@ -262,6 +262,25 @@ def _pick_lock(
     if any(pk not in locked for pk in final.seat_ids):
         raise ResourceBusy("The hall's layout has just changed; please try again.")
     return locked, list(final.seat_ids)
+
+
+def _retry_guidance(plan, locked, seat_ids, taken, rows, held_back: bool, now) -> dict:
+    """What a refused customer needs to retry once instead of reloading the map: the seats
+    taken, those of theirs still free, and the best block of as many seats in the same rows
+    (read under the rows' locks) - when there is one."""
+    taken_ids = {seat.pk for seat in taken}
+    details = {
+        "seats": sorted(taken_ids),
+        "free": [pk for pk in seat_ids if pk not in taken_ids],
+    }
+    if rows:
+        occupied = [pk for pk, seat in locked.items() if seat_taken(seat, now)]
+        choice = best_choice(
+            plan, occupied, Pick(len(seat_ids)), held_back=held_back, rows=frozenset(rows)
+        )
+        if choice is not None:
+            details["suggestion"] = list(choice.seat_ids)
+    return details
 
 
 def _unavailable(plan: HallPlan, taken, pick: SeatPick, held_back: bool) -> SeatsUnavailable:

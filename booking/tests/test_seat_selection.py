@@ -336,17 +336,18 @@ def test_holds_take_a_fixed_number_of_queries(customer, showtime, django_assert_
         user=customer, showtime_id=showtime.pk, seats=[services.SeatRequest(a1)]
     )
     # price rules, the customer (lock), showtime (lock, then read), pending booking (lock, read),
-    # the previous hold's claims and cancellation, the customer's live holds (count), row A's
-    # seats with their claims (lock), booking, tickets, claims; and in a test, the service's
-    # transaction is a savepoint (two more)
-    with django_assert_num_queries(15):
+    # the previous hold's claims (read, delete, their seats logged as changed) and cancellation,
+    # the customer's live holds (count), row A's seats with their claims (lock), booking,
+    # tickets, claims, the seats logged as changed; and in a test, the service's transaction is
+    # a savepoint (two more)
+    with django_assert_num_queries(18):
         services.booking_create(
             user=customer,
             showtime_id=showtime.pk,
             seats=[services.SeatRequest(a1), services.SeatRequest(a2)],
         )
     # ... and best available: + the snapshot of the claims
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(19):
         services.booking_create(
             user=customer, showtime_id=showtime.pk, pick=services.SeatPick(quantity=2)
         )

@@ -118,6 +118,8 @@ BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_MAX_SEATS = env.int("BOOKING_MAX_SEATS", default=10)
 # Unpaid bookings one customer may hold at once (each up to BOOKING_MAX_SEATS seats).
 BOOKING_MAX_LIVE_HOLDS = env.int("BOOKING_MAX_LIVE_HOLDS", default=5)
+# How long after a showtime ends its seat map's change log is kept (for `?since=`).
+SEAT_CHANGES_RETENTION_HOURS = env.int("SEAT_CHANGES_RETENTION_HOURS", default=24)
 # Seat rules (booking/seat_rules.py). No hold may leave a single seat alone between taken seats,
 # or between a taken seat and an aisle or the row's end, while a choice of as many seats in that
 # row would not - until the showtime is more than SEAT_GAP_RULE_UNTIL_PERCENT sold (held or

@@ -1,0 +1,242 @@
+"""A seat map thousands can poll: a version, an ETag and 304, changes since a version, and holds
+that lapse without any write."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from booking import services
+from booking.models import Booking, SeatClaim, TicketType
+from booking.services.expiry import seat_changes_purge
+from core.testing import client_for
+from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def showtime():
+    return ShowtimeFactory(hall=HallFactory(layout=layout_of(2, 8)), base_price=Decimal("10.00"))
+
+
+def url(showtime, **query):
+    suffix = "&".join(f"{key}={value}" for key, value in query.items())
+    return f"/api/v1/showtimes/{showtime.pk}/seats/" + (f"?{suffix}" if suffix else "")
+
+
+def hold(user, showtime, *numbers, row="A"):
+    seats = [showtime.hall.seats.get(row=row, number=n).pk for n in numbers]
+    return services.booking_create(
+        user=user, showtime_id=showtime.pk, seats=[services.SeatRequest(pk) for pk in seats]
+    )
+
+
+def status_of(document, showtime, label):
+    seat = showtime.hall.seats.get(row=label[0], number=int(label[1:]))
+    return next(s for s in document["seats"] if s["id"] == seat.pk)
+
+
+def test_the_version_moves_on_with_every_hold_sale_and_release(api_client, customer, showtime):
+    first = api_client.get(url(showtime))
+    assert first.json()["version"] == 0
+    assert first["Cache-Control"] == "public, max-age=1, stale-while-revalidate=5"
+
+    booking = hold(customer, showtime, 1, 2)
+    held = api_client.get(url(showtime)).json()
+    assert held["version"] > 0
+    seat = status_of(held, showtime, "A1")
+    assert seat["status"] == "held"
+    held_until = datetime.fromisoformat(seat["held_until"])
+    assert abs(held_until - booking.expires_at) < timedelta(milliseconds=1)
+
+    services.booking_confirm(booking_id=booking.pk)
+    sold = api_client.get(url(showtime)).json()
+    assert sold["version"] > held["version"]
+    assert status_of(sold, showtime, "A1") | {"status": "sold", "held_until": None} == (
+        status_of(sold, showtime, "A1")
+    )
+
+    services.booking_cancel(booking_id=booking.pk, by=customer)
+    freed = api_client.get(url(showtime)).json()
+    assert freed["version"] > sold["version"]
+    assert status_of(freed, showtime, "A1")["status"] == "available"
+
+
+def test_a_current_copy_is_304_after_one_query(
+    api_client, customer, showtime, django_assert_num_queries
+):
+    etag = api_client.get(url(showtime))["ETag"]
+    with django_assert_num_queries(1):
+        again = api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+
+    hold(customer, showtime, 3, 4)
+    changed = api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda showtime: (
+            type(showtime).objects.filter(pk=showtime.pk).update(base_price=Decimal("11.00"))
+        ),
+        lambda showtime: TicketType.objects.filter(code="ADULT").update(multiplier=Decimal("1.1")),
+    ],
+    ids=["base price", "price rule"],
+)
+def test_a_price_change_changes_the_etag(api_client, showtime, change):
+    etag = api_client.get(url(showtime))["ETag"]
+    change(showtime)
+    assert api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_a_full_map_takes_three_queries(api_client, customer, showtime, django_assert_num_queries):
+    hold(customer, showtime, 1)
+    api_client.get(url(showtime))  # the hall's seats are read once per process
+    with django_assert_num_queries(3):
+        assert api_client.get(url(showtime)).status_code == 200
+
+
+def test_changes_since_a_version_are_the_seats_that_changed_as_they_are_now(
+    api_client, customer, other_customer, showtime, django_assert_max_num_queries
+):
+    version = api_client.get(url(showtime)).json()["version"]
+    mine = hold(customer, showtime, 1, 2)
+    hold(other_customer, showtime, 5, 6, row="B")
+    services.booking_confirm(booking_id=mine.pk)
+
+    with django_assert_max_num_queries(4):
+        changes = api_client.get(url(showtime, since=version)).json()
+    labels = {(seat["id"], seat["status"]) for seat in changes["seats"]}
+    seats = {s.label: s.pk for s in showtime.hall.seats.all()}
+    assert labels == {
+        (seats["A1"], "sold"),
+        (seats["A2"], "sold"),
+        (seats["B5"], "held"),
+        (seats["B6"], "held"),
+    }
+    assert changes["since"] == version
+    assert changes["version"] == api_client.get(url(showtime)).json()["version"]
+    # Nothing since the newest version.
+    latest = changes["version"]
+    assert api_client.get(url(showtime, since=latest)).json()["seats"] == []
+
+
+def test_a_lapsed_hold_is_available_without_any_write(api_client, customer, showtime):
+    booking = hold(customer, showtime, 1)
+    etag = api_client.get(url(showtime))["ETag"]
+    past = timezone.now() - timedelta(seconds=1)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=past)
+    SeatClaim.objects.filter(booking=booking).update(expires_at=past)
+
+    document = api_client.get(url(showtime)).json()
+    assert status_of(document, showtime, "A1")["status"] == "available"
+    # Pollers holding the copy from before were told when the hold ends: their copy stands.
+    assert api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_the_log_of_a_showtime_long_over_is_purged_and_its_pollers_reload(
+    api_client, customer, showtime, settings
+):
+    hold(customer, showtime, 1)
+    version = api_client.get(url(showtime)).json()["version"]
+    settings.SEAT_CHANGES_RETENTION_HOURS = 1
+    assert seat_changes_purge() == 0  # still on sale: its log is kept whole
+    type(showtime).objects.filter(pk=showtime.pk).update(
+        starts_at=timezone.now() - timedelta(hours=5), ends_at=timezone.now() - timedelta(hours=3)
+    )
+    assert seat_changes_purge() == 1
+
+    response = api_client.get(url(showtime, since=version))
+    assert response.status_code == 410
+    assert response.json()["error"]["code"] == "resync_required"
+
+
+@pytest.mark.parametrize("since", ["-1", "x", "1.5", "\u0663"])
+def test_a_since_that_is_no_version_is_400(api_client, showtime, since):
+    response = api_client.get(url(showtime, since=since))
+    assert response.status_code == 400
+    assert "since" in response.json()["error"]["details"]
+
+
+def test_a_version_from_the_future_is_410(api_client, showtime):
+    assert api_client.get(url(showtime, since=10**9)).status_code == 410
+
+
+def test_the_seat_map_reads_no_token(showtime, customer, django_assert_num_queries):
+    """No authentication on the seat map: a poller's token costs no user lookup."""
+    client = client_for(customer)
+    etag = client.get(url(showtime))["ETag"]
+    with django_assert_num_queries(1):
+        assert client.get(url(showtime), HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_409_says_which_seats_are_still_free_and_suggests_a_block(
+    customer, other_customer, showtime
+):
+    """Retry guidance that flattens a storm: one retry, not another seat-map read."""
+    hold(customer, showtime, 3, 4)
+    seats = {s.label: s.pk for s in showtime.hall.seats.all()}
+    response = client_for(other_customer).post(
+        "/api/v1/bookings/",
+        {"showtime": showtime.pk, "seats": [{"seat": seats["A4"]}, {"seat": seats["A5"]}]},
+        format="json",
+    )
+    assert response.status_code == 409
+    details = response.json()["error"]["details"]
+    assert details["seats"] == [seats["A4"]]
+    assert details["free"] == [seats["A5"]]
+    suggestion = details["suggestion"]
+    assert len(suggestion) == 2
+    assert not {seats["A3"], seats["A4"]} & set(suggestion)
+
+    retry = client_for(other_customer).post(
+        "/api/v1/bookings/",
+        {"showtime": showtime.pk, "seats": [{"seat": pk} for pk in suggestion]},
+        format="json",
+    )
+    assert retry.status_code == 201, retry.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_and_a_payment_take_a_fixed_number_of_queries(django_assert_num_queries):
+    """Pinned so that a change that adds work on the hot path is seen (bench/ measures time).
+    With real transactions, as in production: no savepoints counted."""
+    from accounts.tests.factories import UserFactory
+    from payments.tests.helpers import card
+
+    showtime = ShowtimeFactory(hall=HallFactory(layout=layout_of(2, 8)))
+    first, seat = showtime.hall.seats.filter(row="A").order_by("number")[:2]
+    client = client_for(UserFactory())
+    # The hall's plan is read once per process.
+    client_for(UserFactory()).post(
+        "/api/v1/bookings/", {"showtime": showtime.pk, "seats": [{"seat": first.pk}]}
+    )
+    # the user; price rules; the customer (lock), the showtime (lock, read), a pending booking
+    # (lock), the live holds (count), the row's seats (lock); the booking, its tickets, claims
+    # and seat changes; BEGIN and COMMIT
+    with django_assert_num_queries(14):
+        held = client.post(
+            "/api/v1/bookings/", {"showtime": showtime.pk, "seats": [{"seat": seat.pk}]}
+        )
+    assert held.status_code == 201
+    # the user, the key; the booking, earlier payments; reserve: the booking's locks (showtime,
+    # booking), its showtime, tickets, seats, the payment and its event; the sandbox provider's
+    # own ledger (3); settle: the locks again, another payment?, the confirmation (claims, seat
+    # changes, tickets' codes, the booking, its mail and QR codes), the payment and its event;
+    # the answer (booking, tickets, payment summary) and the key's stored answer; each short
+    # transaction's BEGIN and COMMIT
+    with django_assert_num_queries(55):
+        paid = client.post(
+            f"/api/v1/bookings/{held.json()['id']}/pay/",
+            {"card": card()},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="pay-1",
+        )
+    assert paid.status_code == 200, paid.content
