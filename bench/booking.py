@@ -3,14 +3,15 @@
     make bench                      # or: .venv/bin/python bench/booking.py --help
 
 Setting up: a fresh database `cinema_bench` (dropped, created, migrated); a 500-seat hall with
-one showtime per sell-out (six), each with customer accounts and tokens of its own; gunicorn
+one showtime per sell-out (nine), each with customer accounts and tokens of its own; gunicorn
 with 4 workers, DEBUG=False, throttling off, as in production but over plain HTTP.
 
 The scenarios, in the order they run, and the figures printed for each:
 1. `/healthz` for 5 s: requests/s, p50, p99. Run again at the very end: the machine's pace
    drifts, and the mean of the two is the baseline the other rates are compared with.
 2. Seat map (`GET /showtimes/{id}/seats/`) for 5 s: requests/s, p50, p99, x baseline
-   (target >= 0.2).
+   (target >= 0.2); then the same with `If-None-Match` and the current ETag, every answer a
+   304 (target >= 0.8).
 3. Sell-outs 1-3: 16 clients each booking 1-4 random free seats until the showtime is sold out
    (re-reading the seat map after a 409, as a browser would), three showtimes in a row measured
    together (`--rounds`): booking requests/s, p50, p99, x baseline (target >= 0.1); holds/s,
@@ -26,13 +27,18 @@ The scenarios, in the order they run, and the figures printed for each:
 6. Sell-outs 6 and 7, one seat a booking: plain, then every booking asking for one promo code
    limited to half the seats (used up, customers book without it): booking requests/s of both
    side by side, x baseline, the 409 rate; holds/s of both, how many got the code.
+7. Sell-outs 8 and 9, a premiere: the buyers book (best available) and pay until sold out
+   while 32 browsers poll the seat map every 200 ms, with `If-None-Match` (8) and with
+   `?since=` (9): polls/s, p50, p99, x baseline (targets: 304 polls >= 0.8, holds >= 0.15, paid
+   bookings >= 0.05), the share of cheap answers (304, or changes only); bookings/s, the 409
+   rate, holds/s, paid/s.
 Then the CPU per request of 1-5 (not the second `/healthz`), in ms: the app (gunicorn's
 processes), the database (the processes listening on its port) and the client processes.
 
 Correctness, checked last (the exit status is 1 if any check fails): no 5xx answer in any
-scenario; SQL over the seven showtimes: no seat ticketed or claimed twice, every seat claimed,
+scenario; SQL over the nine showtimes: no seat ticketed or claimed twice, every seat claimed,
 no single seat left alone by a booking where the rule applied (the bookings replayed in order);
-in sell-out 5 every seat sold and every hold paid; in sell-out 7 exactly the code's limit
+in sell-outs 5, 8 and 9 every seat sold and every hold paid; in sell-out 7 exactly the code's limit
 redeemed (its uses counted, and the bookings it discounted). The targets are printed, not
 enforced.
 
@@ -88,19 +94,23 @@ def main() -> int:
         port=args.port,
         workers=args.workers,
         seats=args.seats,
-        showtimes=args.rounds + 4,  # one per sell-out
+        showtimes=args.rounds + 6,  # one per sell-out
         customers_each=args.seats + args.clients,
     ) as server:
         bench = scenarios.Bench(server, clients=args.clients, seconds=args.seconds)
         start = bench.run(scenarios.healthz)
         seat_map = bench.run(scenarios.seat_map)
+        not_modified = bench.run(scenarios.seat_map_not_modified)
         holding = bench.run(scenarios.sell_outs_holding, rounds=args.rounds)
         results = [
             seat_map,
+            not_modified,
             holding,
             bench.run(scenarios.sell_out_best, beside=holding),
             bench.run(scenarios.sell_out_paying),
             bench.run(scenarios.sell_outs_promo_code),
+            bench.run(scenarios.premiere, mode="etag"),
+            bench.run(scenarios.premiere, mode="since"),
         ]
         end = bench.run(scenarios.healthz)  # the machine's pace drifts: a baseline at both ends
     return 0 if report.show(bench, start, end, results) else 1

@@ -6,6 +6,8 @@ Several processes, so that one Python process (and its GIL) does not cap the rat
 
 import http.client
 import json
+import os
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -111,15 +113,15 @@ def fan_out(function: Callable, calls: list[tuple]) -> list:
         return [future.result() for future in futures]
 
 
-def _hammer(port: int, path: str, threads: int, seconds: float) -> Load:
-    """In a client process: `threads` threads requesting `path` for `seconds`."""
+def _hammer(port: int, path: str, threads: int, seconds: float, headers: dict) -> Load:
+    """In a client process: `threads` threads requesting `path` (with `headers`) for `seconds`."""
     load, lock = Load(first_start=time.time()), threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def worker(_index: int) -> None:
         mine = Load()
         while time.perf_counter() < deadline:
-            status, _, elapsed = request(port, "GET", path)
+            status, _, elapsed = request(port, "GET", path, headers=headers)
             mine.record(status, elapsed)
         with lock:
             load.merge(mine)
@@ -129,10 +131,78 @@ def _hammer(port: int, path: str, threads: int, seconds: float) -> Load:
     return load
 
 
-def hammer(port: int, path: str, *, clients: int, processes: int, seconds: float) -> Load:
-    """`clients` clients, spread over `processes` processes, requesting `GET path` back to back
-    for `seconds`."""
+def hammer(
+    port: int,
+    path: str,
+    *,
+    clients: int,
+    processes: int,
+    seconds: float,
+    headers: dict | None = None,
+) -> Load:
+    """`clients` clients, spread over `processes` processes, requesting `GET path` (with
+    `headers`) back to back for `seconds`."""
     total = Load()
-    for load in fan_out(_hammer, [(port, path, clients // processes, seconds)] * processes):
+    calls = [(port, path, clients // processes, seconds, headers or {})] * processes
+    for load in fan_out(_hammer, calls):
         total.merge(load)
     return total
+
+
+def _poll(port: int, path: str, threads: int, interval: float, mode: str, stop: str) -> Load:
+    """In a client process: `threads` browsers each polling a seat map every `interval` s until
+    the file `stop` exists - with `If-None-Match` (mode "etag": 304 while nothing changed) or
+    `?since=` the version last seen (mode "since": only the changed seats)."""
+    load, lock = Load(first_start=time.time()), threading.Lock()
+
+    def worker(_index: int) -> None:
+        mine, etag, version = Load(), None, None
+        while not os.path.exists(stop):
+            headers = {"If-None-Match": etag} if mode == "etag" and etag else {}
+            url = f"{path}?since={version}" if mode == "since" and version is not None else path
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            started = time.perf_counter()
+            connection.request("GET", url, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            mine.record(response.status, time.perf_counter() - started)
+            connection.close()
+            if response.status == 200:
+                etag = response.getheader("ETag")
+                version = json.loads(payload)["version"]
+            time.sleep(interval)
+        with lock:
+            load.merge(mine)
+
+    run_threads(worker, threads)
+    load.last_end = time.time()
+    return load
+
+
+def poll_during(
+    port: int,
+    path: str,
+    work: Callable[[], object],
+    *,
+    clients: int,
+    processes: int,
+    interval: float,
+    mode: str,
+) -> tuple[Load, object]:
+    """Run `work()` here while `clients` pollers in `processes` processes poll `path`; the
+    pollers' load and what `work` returned."""
+    with tempfile.TemporaryDirectory() as folder:
+        stop = os.path.join(folder, "stop")
+        with ProcessPoolExecutor(processes) as executor:
+            futures = [
+                executor.submit(_poll, port, path, clients // processes, interval, mode, stop)
+                for _ in range(processes)
+            ]
+            try:
+                result = work()
+            finally:
+                open(stop, "w").close()
+            total = Load()
+            for future in futures:
+                total.merge(future.result())
+    return total, result

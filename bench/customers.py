@@ -153,6 +153,9 @@ class _Customers:
             mine.bookings.record(status, elapsed)
             if status == 201:
                 mine.holds += 1
+                if self.pay:
+                    status, _, elapsed = self.pay_for(json.loads(payload)["id"], token)
+                    mine.payments.record(status, elapsed)
                 token = self.next_account()
             elif status == 409:  # too few seats left (it says how many), or a lock wait: again
                 error = json.loads(payload)["error"]

@@ -7,6 +7,7 @@ if it sells seats (and list it in `sold_out`, for the SQL checks), and call it f
 bench/booking.py, which creates one showtime per sell-out.
 """
 
+import http.client
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,13 +97,14 @@ class Bench:
         self.taken += 1
         return showtime
 
-    def hammer(self, path: str) -> Load:
+    def hammer(self, path: str, headers: dict | None = None) -> Load:
         return client.hammer(
             self.server.port,
             path,
             clients=self.clients,
             processes=self.processes,
             seconds=self.seconds,
+            headers=headers,
         )
 
     def sell_out(self, showtime: Showtime, *, pay: bool, **options) -> Sale:
@@ -129,6 +131,24 @@ def seat_map(bench: Bench) -> Result:
     """The seat map of a showtime with every seat free, for a fixed time."""
     load = bench.hammer(f"/api/v1/showtimes/{bench.next_showtime().id}/seats/")
     return Result("seat map", [Timed("seat map", load, target=0.2)])
+
+
+def seat_map_not_modified(bench: Bench) -> Result:
+    """Polling a seat map whose copy is current (`If-None-Match`: 304), for a fixed time: what
+    one poller costs while nothing changes - the ceiling of the premiere's pollers."""
+    path = f"/api/v1/showtimes/{bench.next_showtime().id}/seats/"
+    connection = http.client.HTTPConnection("127.0.0.1", bench.server.port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    etag = response.getheader("ETag")
+    connection.close()
+    load = bench.hammer(path, headers={"If-None-Match": etag})
+    share = load.statuses.get(304, 0) / max(load.count, 1)
+    return Result(
+        "seat map 304",
+        [Timed("seat map 304", load, target=0.8, note=f"({share:.0%} answered 304)")],
+    )
 
 
 def sell_outs_holding(bench: Bench, *, rounds: int) -> Result:
@@ -294,4 +314,56 @@ def sell_outs_promo_code(bench: Bench) -> Result:
         ),
         sold_out=[plain_showtime, promo_showtime],
         ok=ok,
+    )
+
+
+POLLERS = 32
+POLL_INTERVAL = 0.2
+
+
+def premiere(bench: Bench, *, mode: str) -> Result:
+    """A premiere goes on sale: the buyers book (best available) and pay until the showtime is
+    sold out, while `POLLERS` browsers poll its seat map every `POLL_INTERVAL` s - with
+    `If-None-Match` (mode "etag": 304 while nothing changed), or with `?since=` the version they
+    saw (mode "since": only the seats that changed)."""
+    showtime = bench.take_showtime()
+    polls, sale = client.poll_during(
+        bench.server.port,
+        f"/api/v1/showtimes/{showtime.id}/seats/",
+        lambda: bench.sell_out(showtime, pay=True, best=True),
+        clients=POLLERS,
+        processes=bench.processes,
+        interval=POLL_INTERVAL,
+        mode=mode,
+    )
+    booking, payment = sale.bookings, sale.payments
+    paid = payment.statuses.get(200, 0)
+    cheap = polls.statuses.get(304 if mode == "etag" else 200, 0)
+    share = (
+        f"{cheap / max(polls.count, 1):.1%} answered {'304' if mode == 'etag' else 'as changes'}"
+    )
+    return Result(
+        f"premiere {mode}",
+        [
+            Timed(
+                "  polls",
+                polls,
+                ratio=True,
+                target=0.8 if mode == "etag" else None,
+                note=f"({share}; {dict(polls.statuses)})",
+            ),
+            Timed("  booking", booking, ratio=True, note=conflicts(booking)),
+            Counted("  holds", sale.holds, booking.elapsed, f"{sale.holds} bookings"),
+            Counted(
+                "  paid", paid, payment.elapsed, f"{paid} paid bookings in {payment.elapsed:.1f} s"
+            ),
+        ],
+        heading=(
+            f"Sell-out {showtime.number}, a premiere: {bench.clients} buyers holding (best "
+            f"available) and paying, {POLLERS} browsers polling the seat map every "
+            f"{POLL_INTERVAL:.1f} s with " + ("If-None-Match:" if mode == "etag" else "?since=:")
+        ),
+        sold_out=[showtime],
+        paid_out=[showtime],
+        ok=paid == sale.holds,
     )
