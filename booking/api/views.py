@@ -110,6 +110,16 @@ class SeatMapView(APIView):
         "304": {**ETAG_HEADER, **CACHE_CONTROL_HEADER},
     }
 
+    def dispatch(self, request, *args, **kwargs):
+        """A poller whose copy is current is answered here, before DRF wraps the request: one
+        indexed read and a 304, nothing else."""
+        tag = request.headers.get("If-None-Match")
+        if tag and request.method == "GET" and "since" not in request.GET:
+            state = seat_map_state(kwargs["pk"])
+            if state is not None and tag == state.etag:
+                return HttpResponseNotModified(headers=_seat_map_headers(state))
+        return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -139,16 +149,6 @@ class SeatMapView(APIView):
         },
         summary="Every seat of a showtime with its status and price (not paginated)",
     )
-    def dispatch(self, request, *args, **kwargs):
-        """A poller whose copy is current is answered here, before DRF wraps the request: one
-        indexed read and a 304, nothing else."""
-        tag = request.headers.get("If-None-Match")
-        if tag and request.method == "GET" and "since" not in request.GET:
-            state = seat_map_state(kwargs["pk"])
-            if state is not None and tag == state.etag:
-                return HttpResponseNotModified(headers=_seat_map_headers(state))
-        return super().dispatch(request, *args, **kwargs)
-
     def get(self, request, pk: int):
         state = seat_map_state(pk)
         if state is None:

@@ -79,7 +79,8 @@ def test_a_taken_seat_is_409_naming_it(customer_api, other_customer, showtime):
     err = error(
         customer_api.post(BOOKINGS, payload(showtime, "A1", "A2")), 409, "seats_unavailable"
     )
-    assert err["details"] == {"seats": seat_ids(showtime, "A2")}
+    assert err["details"]["seats"] == seat_ids(showtime, "A2")
+    assert err["details"]["free"] == seat_ids(showtime, "A1")
     assert err["message"] == "Seat A2 is already taken."
     assert not SeatClaim.objects.filter(seat_id__in=seat_ids(showtime, "A1")).exists()
 
