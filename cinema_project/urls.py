@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("screening.api.urls")),
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [
