@@ -178,16 +178,21 @@ class Occupancy:
     seats: int
 
     @property
-    def fraction(self) -> Decimal | None:
+    def basis_points(self) -> int | None:
+        """sold / seats in ten-thousandths, rounded half up; None without seats."""
         if not self.seats:
             return None
-        return (Decimal(self.sold) / Decimal(self.seats)).quantize(Decimal("0.0001"))
+        return (20000 * self.sold + self.seats) // (2 * self.seats)
+
+    @property
+    def fraction(self) -> Decimal | None:
+        points = self.basis_points
+        return None if points is None else Decimal(points).scaleb(-4)
 
     @property
     def percent(self) -> Decimal | None:
-        if not self.seats:
-            return None
-        return (Decimal(100 * self.sold) / Decimal(self.seats)).quantize(Decimal("0.01"))
+        points = self.basis_points
+        return None if points is None else Decimal(points).scaleb(-2)
 
 
 def showtimes_occupancy(showtime_ids: list[int]) -> dict[int, Occupancy]:

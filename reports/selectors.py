@@ -32,51 +32,63 @@ among its tickets by their prices, and the rows are rounded to cents so that the
 total (largest remainders). In `by_ticket_type` and `by_payment_method` occupancy is the share
 of the period's seats sold with that type or method, and `bookings` counts the bookings with at
 least one such ticket (so that column does not add up: a booking may have several types).
+
+Where the figures come from: the rollups (reports/models.py) for every showtime that has not
+changed since they were last refreshed, and the records themselves (reports/facts.py) for the
+others - those with a booking confirmed or cancelled, a payment written or a refund made since
+(less a margin for transactions still committing then), and all of them when the rollups were
+never refreshed. Both are the same queries (the refresh runs those of reports/facts.py), so the
+report is the same either way; only its cost differs.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
+from django.db.models import Sum
+
+from booking.models import TicketTypeCode
+from booking.selectors import Occupancy
+from payments.models import PaymentMethod
+from screening.models import Cinema, ShowtimeStatus
+
+from .facts import (
+    CHARGED,
+    DISCOUNTS,
+    FREE,
+    KINDS,
+    REFUNDS,
+    Where,
+    changed_showtimes,
+    money_rows,
+    seat_rows,
+    share_rows,
+    showtime_rows,
 )
-from django.db.models.functions import Cast, Coalesce
-
-from booking.models import Booking, Ticket, TicketTypeCode
-from booking.selectors import Occupancy, tickets_sold
-from payments.models import Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus
-from screening.models import Cinema, Showtime, ShowtimeStatus
-
-from .periods import Period, local_date, period_q
+from .models import SHARE_UNIT, TYPE_COLUMNS, RollupState, ShowtimeMoney, ShowtimeSeats
+from .periods import Period
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-# A payment that took money: refunds change its status, not the fact that it did.
-CAPTURED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
-FREE = "FREE"
 METHOD_LABELS = {**dict(PaymentMethod.choices), FREE: "Free (a promotion paid it all)"}
-# Allocated shares of money keep this many places until the rows are rounded.
-SHARE = DecimalField(max_digits=28, decimal_places=10)
+# A change is looked for from this long before the last refresh: a transaction commits a little
+# after the time it wrote down (the services' transactions are short, lock waits end within
+# seconds), and the hosts' clocks differ by a little.
+CHANGE_MARGIN = timedelta(minutes=2)
 
-CHARGED, DISCOUNTS, REFUNDS = "charged", "discounts", "refunds"
+BREAKDOWNS = (
+    "by_movie",
+    "by_showtime",
+    "by_cinema",
+    "by_day",
+    "by_ticket_type",
+    "by_payment_method",
+)
 
 
 @dataclass
@@ -111,6 +123,13 @@ class Figures:
         self.bookings += other.bookings
         self.seats += other.seats
 
+    def add_money(self, kind: str, amount: Decimal) -> None:
+        setattr(self, kind, getattr(self, kind) + amount)
+
+    def add_seats(self, tickets: int, bookings: int) -> None:
+        self.tickets_sold += tickets
+        self.bookings += bookings
+
 
 @dataclass
 class Row:
@@ -133,16 +152,6 @@ class Report:
     by_payment_method: list[Row]
 
 
-BREAKDOWNS = (
-    "by_movie",
-    "by_showtime",
-    "by_cinema",
-    "by_day",
-    "by_ticket_type",
-    "by_payment_method",
-)
-
-
 @dataclass(frozen=True)
 class _Cinema:
     name: str
@@ -150,65 +159,14 @@ class _Cinema:
     halls: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """What the report covers: its period, and the cinemas and the movie it is filtered to.
-
-    Cinemas are told apart by their halls' ids (a showtime's `hall_id`), so that the queries
-    join no more than the showtime: the fewer the joins, the surer MariaDB is to start from the
-    range of dates.
-    """
-
-    period: Period
-    cinemas: dict[int, _Cinema]  # the cinemas in scope
-    filtered: bool  # some cinemas are left out
-    movie_id: int | None
-
-    def showtime_q(self, showtime: str = "") -> Q:
-        """The showtimes in scope, at the path `showtime` (the row itself when empty)."""
-        q = Q()
-        if self.filtered:
-            q &= Q(**{_path(showtime, "hall_id__in"): self._halls(self.cinemas.values())})
-        if self.movie_id is not None:
-            q &= Q(**{_path(showtime, "movie_id"): self.movie_id})
-        return q
-
-    def when(self, field_name: str, showtime: str = "") -> Q:
-        """`field_name` (a timestamp) in the period, in the time zone of the cinema of the
-        showtime at the path `showtime`."""
-        return period_q(field_name, self.period, self._zones(showtime))
-
-    def day(self, field_name: str, showtime: str = ""):
-        """The local date of `field_name` (see `when`)."""
-        return local_date(field_name, self.period, self._zones(showtime))
-
-    def _zones(self, showtime: str) -> dict[str, Q]:
-        by_zone: dict[str, list[_Cinema]] = defaultdict(list)
-        for cinema in self.cinemas.values():
-            by_zone[cinema.timezone].append(cinema)
-        return {
-            zone: Q(**{_path(showtime, "hall_id__in"): self._halls(cinemas)})
-            for zone, cinemas in by_zone.items()
-        }
-
-    @staticmethod
-    def _halls(cinemas: Iterable[_Cinema]) -> list[int]:
-        return sorted(hall for cinema in cinemas for hall in cinema.halls) or [0]
-
-
-def _path(showtime: str, name: str) -> str:
-    return f"{showtime}__{name}" if showtime else name
-
-
 def stats_for_period(
     *, period: Period, cinema_id: int | None = None, movie_id: int | None = None
 ) -> Report:
     """The report of `period` (local days of each cinema), for one cinema or movie or all.
 
-    Five queries whatever the period: the cinemas, the money by showtime, day and method, the
-    money by ticket type, the showtimes, and the tickets sold. On MySQL they read one snapshot
-    (REPEATABLE READ, one statement more), so that the figures of one query agree with those of
-    the next while sales go on.
+    A fixed number of queries whatever the period. On MySQL they read one snapshot (REPEATABLE
+    READ, one statement more), so that the figures of one query agree with those of the next
+    while sales go on.
     """
     if connection.vendor == "mysql" and not connection.in_atomic_block:
         with transaction.atomic():
@@ -218,304 +176,253 @@ def stats_for_period(
     return _report(period, cinema_id, movie_id)
 
 
-def _report(period: Period, cinema_id: int | None, movie_id: int | None) -> Report:
-    halls = defaultdict(list)
-    names = {}
-    for pk, name, zone, hall in Cinema.objects.values_list("pk", "name", "timezone", "halls"):
+def cinemas_with_halls() -> dict[int, _Cinema]:
+    """Every cinema with its time zone and halls. One query."""
+    names, halls = {}, defaultdict(list)
+    for pk, name, zone, hall in Cinema.objects.order_by().values_list(
+        "pk", "name", "timezone", "halls"
+    ):
         names[pk] = (name, zone)
         if hall is not None:
             halls[pk].append(hall)
-    in_scope = {
-        pk: _Cinema(name, zone, tuple(halls[pk]))
-        for pk, (name, zone) in names.items()
-        if cinema_id is None or pk == cinema_id
-    }
-    scope = _Scope(period, in_scope, len(in_scope) < len(names), movie_id)
-    money = _money(scope)
-    money_by_type = _money_by_ticket_type(scope)
-    showtimes = _showtimes(scope, {showtime_id for _, showtime_id, _, _, _ in money})
-    sold = _tickets_sold(scope)
+    return {pk: _Cinema(name, zone, tuple(sorted(halls[pk]))) for pk, (name, zone) in names.items()}
 
-    total = Figures()
-    by_showtime: dict[int, Row] = {}
-    by_day = {day: Row({"date": day}) for day in period.days}
-    by_type = {
-        code: Row({"ticket_type": code, "label": label}) for code, label in TicketTypeCode.choices
-    }
-    by_method = {
-        method: Row({"payment_method": method, "label": METHOD_LABELS[method]})
-        for method in (*PaymentMethod.values, FREE)
-    }
-    for showtime_id, info in showtimes.items():
-        row = by_showtime[showtime_id] = Row(info["key"])
-        if info["in_period"] and info["key"]["status"] == ShowtimeStatus.SCHEDULED:
-            seats = Figures(seats=info["capacity"])
-            row.figures.add(seats)
-            by_day[info["day"]].figures.add(seats)
-            total.add(seats)
-    for kind, showtime_id, method, day, amount in money:
-        entry = Figures(**{kind: amount})
-        by_showtime[showtime_id].figures.add(entry)
-        by_method[method].figures.add(entry)
-        by_day[day].figures.add(entry)
-        total.add(entry)
-    for showtime_id, method, tickets, bookings, types in sold:
-        entry = Figures(tickets_sold=tickets, bookings=bookings)
-        by_showtime[showtime_id].figures.add(entry)
-        by_day[showtimes[showtime_id]["day"]].figures.add(entry)
-        by_method[method].figures.add(entry)
-        total.add(entry)
-        for code, (type_tickets, type_bookings) in types.items():
-            by_type[code].figures.add(Figures(tickets_sold=type_tickets, bookings=type_bookings))
-    for row in (*by_type.values(), *by_method.values()):
-        row.figures.seats = total.seats
-    _apportion(total, money_by_type, by_type)
 
-    by_movie: dict[int, Row] = {}
-    by_cinema = {
-        pk: Row({"cinema": pk, "name": cinema.name, "timezone": cinema.timezone})
-        for pk, cinema in sorted(in_scope.items(), key=lambda item: (item[1].name, item[0]))
-    }
-    for row in by_showtime.values():
-        movie = row.key["movie"]
-        if movie not in by_movie:
-            by_movie[movie] = Row({"movie": movie, "title": row.key["title"]})
-        by_movie[movie].figures.add(row.figures)
-        by_cinema[row.key["cinema"]].figures.add(row.figures)
-    return Report(
-        period=period,
-        cinema_id=cinema_id,
+def zones_of(cinemas: dict[int, _Cinema]) -> dict[str, tuple[int, ...]]:
+    zones = defaultdict(list)
+    for cinema in cinemas.values():
+        zones[cinema.timezone].extend(cinema.halls)
+    return {zone: tuple(sorted(halls)) for zone, halls in zones.items()}
+
+
+def _report(period: Period, cinema_id: int | None, movie_id: int | None) -> Report:
+    cinemas = cinemas_with_halls()
+    in_scope = {pk: c for pk, c in cinemas.items() if cinema_id is None or pk == cinema_id}
+    where = Where(
+        zones=zones_of(in_scope),
+        filtered=len(in_scope) < len(cinemas),
         movie_id=movie_id,
-        currency=settings.CURRENCY,
-        total=total,
-        by_movie=sorted(
-            by_movie.values(),
-            key=lambda row: (-row.figures.net, row.key["title"], row.key["movie"]),
-        ),
-        by_showtime=sorted(
-            by_showtime.values(), key=lambda row: (row.key["starts_at"], row.key["showtime"])
-        ),
-        by_cinema=list(by_cinema.values()),
-        by_day=list(by_day.values()),
-        by_ticket_type=list(by_type.values()),
-        by_payment_method=[
-            row for method, row in by_method.items() if method != FREE or _has_figures(row.figures)
-        ],
+        period=period,
+        span=period,
     )
+    sums = _Sums(period)
+    state = RollupState.objects.filter(pk=1).first()
+    live = where
+    if state is not None and state.refreshed_at is not None:
+        changed = changed_showtimes(state.refreshed_at - CHANGE_MARGIN)
+        # A cinema whose time zone changed since the refresh: its local days are out of date.
+        rezoned = [
+            pk for pk, c in in_scope.items() if state.zones.get(str(pk), c.timezone) != c.timezone
+        ]
+        _rollups_read(sums, period, list(in_scope), movie_id, changed, rezoned)
+        live = replace(
+            where,
+            showtimes=tuple(sorted(changed)),
+            halls=tuple(hall for pk in rezoned for hall in in_scope[pk].halls),
+        )
+    for money in money_rows(live):
+        sums.money(money.kind, money.showtime_id, money.method, money.day, money.amount)
+    for share in share_rows(live):
+        sums.shares[share.kind][share.ticket_type] += share.amount
+    for seats in seat_rows(live):
+        sums.seats(seats.showtime_id, seats.method, seats.tickets, seats.bookings, seats.types)
+    # Money's showtimes beyond those the period's seats bring (the query lists their ids).
+    showtimes = showtime_rows(where, set(sums.by_showtime) - set(sums.seats_of))
+    return sums.report(showtimes, in_scope, cinema_id, movie_id)
+
+
+def _rollups_read(
+    sums: "_Sums",
+    period: Period,
+    cinema_ids: list[int],
+    movie_id: int | None,
+    changed: set[int],
+    rezoned: list[int],
+) -> None:
+    """Add the rollups of the period's unchanged showtimes. Four queries, each grouped as far as
+    the report needs (a year is some 60,000 rows of money and 30,000 of seats)."""
+    scope = {"day__gte": period.first, "day__lte": period.last, "cinema_id__in": cinema_ids or [0]}
+    if movie_id is not None:
+        scope["movie_id"] = movie_id
+    money = (
+        ShowtimeMoney.objects.filter(**scope)
+        .exclude(showtime_id__in=changed)
+        .exclude(cinema_id__in=rezoned)
+        .order_by()
+    )
+    seats = (
+        ShowtimeSeats.objects.filter(**scope)
+        .exclude(showtime_id__in=changed)
+        .exclude(cinema_id__in=rezoned)
+        .order_by()
+    )
+    # Added up in cents, as integers, and made money once per row of the report.
+    of_showtime: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    of_method: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for showtime_id, method, charged, discounts, refunds in _fetch(
+        money.values_list("showtime_id", "method").annotate(*(Sum(kind) for kind in KINDS))
+    ):
+        for cents in (of_showtime[showtime_id], of_method[method]):
+            cents[0] += int(charged)
+            cents[1] += int(discounts)
+            cents[2] += int(refunds)
+    for keyed, target in ((of_showtime, sums.by_showtime), (of_method, sums.by_method)):
+        for key, cents in keyed.items():
+            figures = target[key]
+            for kind, amount in zip(KINDS, cents, strict=True):
+                figures.add_money(kind, _cents(amount))
+    shares = [
+        (kind, code, f"{kind}_{column}") for kind in KINDS for code, column in TYPE_COLUMNS.items()
+    ]
+    # Grouped by day: the order of the primary key, so no sorting.
+    for day, *amounts in _fetch(
+        money.values_list("day").annotate(
+            *(Sum(kind) for kind in KINDS), *(Sum(column) for _, _, column in shares)
+        )
+    ):
+        day_figures = sums.by_day[_date(day)].figures
+        for kind, amount in zip(KINDS, amounts[: len(KINDS)], strict=True):
+            day_figures.add_money(kind, _cents(amount))
+            sums.total.add_money(kind, _cents(amount))
+        for (kind, code, _), units in zip(shares, amounts[len(KINDS) :], strict=True):
+            sums.shares[kind][code] += Decimal(int(units)) * SHARE_UNIT
+    # Grouped by day and showtime: the order of the primary key, so no sorting.
+    for _, showtime_id, tickets, bookings in _fetch(
+        seats.values_list("day", "showtime_id").annotate(Sum("tickets"), Sum("bookings"))
+    ):
+        sums.seats_of[showtime_id].add_seats(int(tickets), int(bookings))
+    counts = [
+        f"{column}_{what}" for column in TYPE_COLUMNS.values() for what in ("tickets", "bookings")
+    ]
+    for method, tickets, bookings, *by_type in _fetch(
+        seats.values_list("method").annotate(
+            Sum("tickets"), Sum("bookings"), *(Sum(count) for count in counts)
+        )
+    ):
+        sums.by_method[method].add_seats(int(tickets), int(bookings))
+        for index, code in enumerate(TYPE_COLUMNS):
+            sums.by_type[code].add_seats(int(by_type[2 * index]), int(by_type[2 * index + 1]))
+
+
+def _fetch(queryset) -> list[tuple]:
+    """The rows of a queryset as the database driver gives them: a year of rollups is tens of
+    thousands of rows, and Django's per-value conversions would cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _cents(value) -> Decimal:
+    return Decimal(int(value)).scaleb(-2)
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+class _Sums:
+    """The report's figures as they are added up, by each breakdown's key."""
+
+    def __init__(self, period: Period):
+        self.period = period
+        self.total = Figures()
+        self.by_showtime: dict[int, Figures] = defaultdict(Figures)
+        self.by_day = {day: Row({"date": day}) for day in period.days}
+        self.by_method = {method: Figures() for method in (*PaymentMethod.values, FREE)}
+        self.by_type = {code: Figures() for code in TicketTypeCode.values}
+        self.shares: dict[str, dict[str, Decimal]] = {kind: defaultdict(Decimal) for kind in KINDS}
+        self.seats_of: dict[int, Figures] = defaultdict(Figures)
+
+    def money(self, kind: str, showtime_id: int, method: str, day: date, amount: Decimal) -> None:
+        self.by_showtime[showtime_id].add_money(kind, amount)
+        self.by_method[method].add_money(kind, amount)
+        self.by_day[day].figures.add_money(kind, amount)
+        self.total.add_money(kind, amount)
+
+    def seats(self, showtime_id, method, tickets, bookings, types) -> None:
+        self.seats_of[showtime_id].add_seats(tickets, bookings)
+        self.by_method[method].add_seats(tickets, bookings)
+        for code, (type_tickets, type_bookings) in types.items():
+            self.by_type[code].add_seats(type_tickets, type_bookings)
+
+    def report(self, showtimes, cinemas: dict[int, _Cinema], cinema_id, movie_id) -> Report:
+        zones = {pk: ZoneInfo(cinema.timezone) for pk, cinema in cinemas.items()}
+        first, last, total = self.period.first, self.period.last, self.total
+        by_showtime: dict[int, Row] = {}
+        for pk, starts_at, status, movie, title, cinema, hall, capacity in showtimes:
+            figures = Figures()
+            money = self.by_showtime.get(pk)
+            if money is not None:
+                figures.add(money)
+            day = starts_at.astimezone(zones[cinema]).date()
+            if first <= day <= last:
+                sold = self.seats_of.get(pk)
+                seats = Figures(
+                    tickets_sold=sold.tickets_sold if sold else 0,
+                    bookings=sold.bookings if sold else 0,
+                    seats=capacity if status == ShowtimeStatus.SCHEDULED else 0,
+                )
+                figures.add(seats)
+                self.by_day[day].figures.add(seats)
+                total.add(seats)
+            by_showtime[pk] = Row(
+                {
+                    "showtime": pk,
+                    "starts_at": starts_at,
+                    "movie": movie,
+                    "title": title,
+                    "cinema": cinema,
+                    "hall": hall,
+                    "status": status,
+                },
+                figures,
+            )
+        for figures in (*self.by_type.values(), *self.by_method.values()):
+            figures.seats = self.total.seats
+        by_type = {
+            code: Row({"ticket_type": code, "label": label}, self.by_type[code])
+            for code, label in TicketTypeCode.choices
+        }
+        _apportion(self.total, self.shares, by_type)
+
+        by_movie: dict[int, Row] = {}
+        by_cinema = {
+            pk: Row({"cinema": pk, "name": cinema.name, "timezone": cinema.timezone})
+            for pk, cinema in sorted(cinemas.items(), key=lambda item: (item[1].name, item[0]))
+        }
+        for row in by_showtime.values():
+            movie = row.key["movie"]
+            if movie not in by_movie:
+                by_movie[movie] = Row({"movie": movie, "title": row.key["title"]})
+            by_movie[movie].figures.add(row.figures)
+            by_cinema[row.key["cinema"]].figures.add(row.figures)
+        return Report(
+            period=self.period,
+            cinema_id=cinema_id,
+            movie_id=movie_id,
+            currency=settings.CURRENCY,
+            total=self.total,
+            by_movie=sorted(
+                by_movie.values(),
+                key=lambda row: (-row.figures.net, row.key["title"], row.key["movie"]),
+            ),
+            by_showtime=sorted(
+                by_showtime.values(), key=lambda row: (row.key["starts_at"], row.key["showtime"])
+            ),
+            by_cinema=list(by_cinema.values()),
+            by_day=list(self.by_day.values()),
+            by_ticket_type=list(by_type.values()),
+            by_payment_method=[
+                Row({"payment_method": method, "label": METHOD_LABELS[method]}, figures)
+                for method, figures in self.by_method.items()
+                if method != FREE or _has_figures(figures)
+            ],
+        )
 
 
 def _has_figures(figures: Figures) -> bool:
     return bool(figures.charged or figures.discounts or figures.refunds or figures.tickets_sold)
-
-
-def _sale_method(booking: str) -> Coalesce:
-    """For annotating rows: the payment method of the booking at the path `booking` (its id) - of
-    its first captured payment; FREE when nothing was paid."""
-    first = (
-        Payment.objects.filter(booking=OuterRef(booking), status__in=CAPTURED)
-        .order_by("pk")
-        .values("method")[:1]
-    )
-    return Coalesce(Subquery(first), Value(FREE))
-
-
-MONEY_COLUMNS = ("kind", "showtime_ref", "method_ref", "day")
-
-
-def _money(scope: _Scope) -> list[tuple[str, int, str, date, Decimal]]:
-    """(kind, showtime, method, local day, amount) of the money that moved in the period, in one
-    query: a union of the captures, the discounts and the refunds."""
-    charged = (
-        Payment.objects.filter(
-            scope.when("created_at", "booking__showtime"),
-            scope.showtime_q("booking__showtime"),
-            status__in=CAPTURED,
-        )
-        .annotate(
-            kind=Value(CHARGED),
-            showtime_ref=F("booking__showtime_id"),
-            method_ref=F("method"),
-            day=scope.day("created_at", "booking__showtime"),
-        )
-        .values(*MONEY_COLUMNS)
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    discounts = (
-        Booking.objects.filter(
-            scope.when("confirmed_at", "showtime"),
-            scope.showtime_q("showtime"),
-            confirmed_at__isnull=False,
-            discount__gt=0,
-        )
-        .annotate(
-            kind=Value(DISCOUNTS),
-            showtime_ref=F("showtime_id"),
-            method_ref=_sale_method("pk"),
-            day=scope.day("confirmed_at", "showtime"),
-        )
-        .values(*MONEY_COLUMNS)
-        .annotate(amount=Sum("discount"))
-        .order_by()
-    )
-    refunds = (
-        Refund.objects.filter(
-            scope.when("created_at", "payment__booking__showtime"),
-            scope.showtime_q("payment__booking__showtime"),
-            status=RefundStatus.SUCCEEDED,
-        )
-        .annotate(
-            kind=Value(REFUNDS),
-            showtime_ref=F("payment__booking__showtime_id"),
-            method_ref=F("payment__method"),
-            day=scope.day("created_at", "payment__booking__showtime"),
-        )
-        .values(*MONEY_COLUMNS)
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    rows = charged.union(discounts, refunds, all=True).values_list(*MONEY_COLUMNS, "amount")
-    return [
-        (kind, showtime, method, day, Decimal(amount).quantize(CENT))
-        for kind, showtime, method, day, amount in rows
-    ]
-
-
-def _shared(amount: str) -> ExpressionWrapper:
-    """For annotating tickets: the ticket's share of an amount of its booking (at the path
-    `amount`) - in proportion to its price within the booking's subtotal, or an equal share when
-    all its tickets were free. In ten decimal places, multiplied before it is divided."""
-    count = (
-        Ticket.objects.filter(booking=OuterRef("booking_id"))
-        .order_by()
-        .values("booking")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    whole = Cast(amount, SHARE)
-    return ExpressionWrapper(
-        Case(
-            When(booking__subtotal__gt=0, then=whole * F("price") / F("booking__subtotal")),
-            default=whole / Subquery(count, output_field=IntegerField()),
-        ),
-        output_field=SHARE,
-    )
-
-
-def _money_by_ticket_type(scope: _Scope) -> dict[str, dict[str, Decimal]]:
-    """{kind: {ticket type: amount}}: the money of `_money`, each booking's shared among its
-    tickets by price (not rounded). One query."""
-    columns = ("kind", "ticket_type")
-    charged = (
-        Ticket.objects.filter(
-            scope.when("booking__payments__created_at", "booking__showtime"),
-            scope.showtime_q("booking__showtime"),
-            booking__payments__status__in=CAPTURED,
-        )
-        .annotate(kind=Value(CHARGED))
-        .values(*columns)
-        .annotate(amount=Sum(_shared("booking__payments__amount"), output_field=SHARE))
-        .order_by()
-    )
-    discounts = (
-        Ticket.objects.filter(
-            scope.when("booking__confirmed_at", "booking__showtime"),
-            scope.showtime_q("booking__showtime"),
-            booking__confirmed_at__isnull=False,
-            booking__discount__gt=0,
-        )
-        .annotate(kind=Value(DISCOUNTS))
-        .values(*columns)
-        .annotate(amount=Sum(_shared("booking__discount"), output_field=SHARE))
-        .order_by()
-    )
-    refunds = (
-        Ticket.objects.filter(
-            scope.when("booking__payments__refunds__created_at", "booking__showtime"),
-            scope.showtime_q("booking__showtime"),
-            booking__payments__refunds__status=RefundStatus.SUCCEEDED,
-        )
-        .annotate(kind=Value(REFUNDS))
-        .values(*columns)
-        .annotate(amount=Sum(_shared("booking__payments__refunds__amount"), output_field=SHARE))
-        .order_by()
-    )
-    result: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    union = charged.union(discounts, refunds, all=True).values_list(*columns, "amount")
-    for kind, ticket_type, amount in union:
-        result[kind][ticket_type] = Decimal(amount)
-    return result
-
-
-def _showtimes(scope: _Scope, money_showtimes: set[int]) -> dict[int, dict]:
-    """The showtimes of the period, and those of other days that money of the period was for;
-    each with its row's key, its seats, its local day and whether that is in the period."""
-    rows = (
-        Showtime.objects.filter(
-            (scope.when("starts_at") & scope.showtime_q()) | Q(pk__in=sorted(money_showtimes))
-        )
-        .order_by()
-        .values_list(
-            "pk",
-            "starts_at",
-            "status",
-            "movie_id",
-            "movie__title",
-            "hall__cinema_id",
-            "hall__name",
-            "hall__capacity",
-        )
-    )
-    result = {}
-    for pk, starts_at, status, movie_id, title, cinema_id, hall, capacity in rows:
-        day = starts_at.astimezone(ZoneInfo(scope.cinemas[cinema_id].timezone)).date()
-        result[pk] = {
-            "key": {
-                "showtime": pk,
-                "starts_at": starts_at,
-                "movie": movie_id,
-                "title": title,
-                "cinema": cinema_id,
-                "hall": hall,
-                "status": status,
-            },
-            "capacity": capacity,
-            "day": day,
-            "in_period": scope.period.first <= day <= scope.period.last,
-        }
-    return result
-
-
-def _tickets_sold(scope: _Scope) -> list[tuple[int, str, int, int, dict[str, tuple[int, int]]]]:
-    """(showtime, method, tickets, bookings, {ticket type: (tickets, bookings)}) sold for the
-    showtimes of the period. One query."""
-    showtimes = Showtime.objects.filter(scope.when("starts_at"), scope.showtime_q()).values("pk")
-    per_type = {}
-    for code in TicketTypeCode.values:
-        of_type = Q(ticket_type=code)
-        per_type[f"tickets_{code}"] = Count("pk", filter=of_type)
-        per_type[f"bookings_{code}"] = Count("booking_id", distinct=True, filter=of_type)
-    rows = (
-        tickets_sold()
-        .filter(booking__showtime__in=showtimes)
-        .annotate(showtime_ref=F("booking__showtime_id"), method_ref=_sale_method("booking_id"))
-        .values("showtime_ref", "method_ref")
-        .annotate(tickets=Count("pk"), bookings=Count("booking_id", distinct=True), **per_type)
-        .order_by()
-    )
-    return [
-        (
-            row["showtime_ref"],
-            row["method_ref"],
-            row["tickets"],
-            row["bookings"],
-            {
-                code: (row[f"tickets_{code}"], row[f"bookings_{code}"])
-                for code in TicketTypeCode.values
-            },
-        )
-        for row in rows
-    ]
 
 
 def _apportion(total: Figures, shares: dict[str, dict[str, Decimal]], rows: dict[str, Row]) -> None:

@@ -43,7 +43,7 @@ def _money(value) -> str:
 
 
 def figures_data(figures: Figures, currency: str) -> dict:
-    occupancy = figures.occupancy
+    points = figures.occupancy.basis_points
     return {
         "revenue": {
             "gross": _money(figures.gross),
@@ -55,28 +55,28 @@ def figures_data(figures: Figures, currency: str) -> dict:
         "tickets_sold": figures.tickets_sold,
         "bookings": figures.bookings,
         "occupancy": {
-            "sold": occupancy.sold,
-            "seats": occupancy.seats,
-            "fraction": None if occupancy.fraction is None else float(occupancy.fraction),
-            "percent": None if occupancy.percent is None else float(occupancy.percent),
+            "sold": figures.tickets_sold,
+            "seats": figures.seats,
+            "fraction": None if points is None else points / 10000,
+            "percent": None if points is None else points / 100,
         },
     }
 
 
-_datetime = serializers.DateTimeField()
-
-
-def _key_data(key: dict) -> dict:
+def _key_data(key: dict, zone) -> dict:
     data = dict(key)
     if "starts_at" in data:
-        data["starts_at"] = _datetime.to_representation(data["starts_at"])
+        # As DRF's DateTimeField writes it, in the current time zone (UTC: "...Z").
+        text = data["starts_at"].astimezone(zone).isoformat()
+        data["starts_at"] = text[:-6] + "Z" if text.endswith("+00:00") else text
     if "date" in data:
         data["date"] = data["date"].isoformat()
     return data
 
 
 def _rows_data(rows: list[Row], currency: str) -> list[dict]:
-    return [{**_key_data(row.key), **figures_data(row.figures, currency)} for row in rows]
+    zone = timezone.get_current_timezone()
+    return [{**_key_data(row.key, zone), **figures_data(row.figures, currency)} for row in rows]
 
 
 def report_data(report: Report, breakdown: str | None = None) -> dict:

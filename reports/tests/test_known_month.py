@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from payments.models import Payment, Refund, RefundStatus
-from reports.selectors import CAPTURED, Figures, Report, stats_for_period
+from reports.facts import CAPTURED
+from reports.selectors import Figures, Report, stats_for_period
 
 from .month import MARCH, known_month
 
