@@ -334,12 +334,12 @@ def seat_rows(where: Where) -> list[SeatRow]:
 
 def showtime_rows(where: Where, others: Iterable[int]) -> list[tuple]:
     """(id, starts_at, status, movie, title, cinema, hall, capacity) of the showtimes of the
-    period, and of `others`."""
+    period, and of `others`, in the order they start."""
     return list(
         Showtime.objects.filter(
             (where.when("starts_at") & where.showtime_q()) | Q(pk__in=sorted(others))
         )
-        .order_by()
+        .order_by("starts_at", "pk")
         .values_list(
             "pk",
             "starts_at",
