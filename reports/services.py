@@ -1,10 +1,9 @@
 """Refreshing the rollups: `manage.py refresh_reports` from cron, every few minutes, on as many
 hosts as you like (a lease lets one run at a time; the others return at once)."""
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -19,8 +18,6 @@ from .models import SHARE_UNIT, TYPE_COLUMNS, RollupState, ShowtimeMoney, Showti
 from .periods import Period
 from .selectors import CHANGE_MARGIN, cinemas_with_halls, zones_of
 
-logger = logging.getLogger(__name__)
-
 LEASE = timedelta(minutes=10)
 # The money columns of a rollup row: each kind, and each kind's share of each ticket type.
 MONEY_COLUMNS = [
@@ -28,7 +25,6 @@ MONEY_COLUMNS = [
     *(f"{kind}_{column}" for kind in KINDS for column in TYPE_COLUMNS.values()),
 ]
 BATCH = 500
-ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
