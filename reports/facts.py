@@ -11,12 +11,14 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     Max,
     Min,
@@ -27,7 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
 from booking.models import Booking, Ticket, TicketTypeCode
 from booking.selectors import tickets_sold
@@ -213,7 +215,18 @@ def money_rows(where: Where) -> list[MoneyRow]:
 def _shared(amount: str) -> ExpressionWrapper:
     """For annotating tickets: the ticket's share of an amount of its booking (at the path
     `amount`) - in proportion to its price within the booking's subtotal, or an equal share when
-    all its tickets were free. In ten decimal places, multiplied before it is divided."""
+    all its tickets were free; multiplied before it is divided, in ten more decimal places.
+
+    SQLite (development) stores 15.00 as the integer 15 and Django casts every decimal step to
+    NUMERIC there, which would divide integers: there the share is a float."""
+    if connection.vendor == "sqlite":
+        number, one = FloatField(), Value(1.0)
+    else:
+        number, one = SHARE, Value(Decimal("1.0000000000"))
+
+    def exact(expression):
+        return ExpressionWrapper(expression, output_field=number)
+
     count = (
         Ticket.objects.filter(booking=OuterRef("booking_id"))
         .order_by()
@@ -221,13 +234,15 @@ def _shared(amount: str) -> ExpressionWrapper:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    whole = Cast(amount, SHARE)
-    return ExpressionWrapper(
+    whole = exact(F(amount) * one)
+    return exact(
         Case(
-            When(booking__subtotal__gt=0, then=whole * F("price") / F("booking__subtotal")),
-            default=whole / Subquery(count, output_field=IntegerField()),
-        ),
-        output_field=SHARE,
+            When(
+                booking__subtotal__gt=0,
+                then=exact(exact(whole * F("price")) / F("booking__subtotal")),
+            ),
+            default=exact(whole / Subquery(count, output_field=IntegerField())),
+        )
     )
 
 
