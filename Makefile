@@ -7,7 +7,7 @@ PORT ?= 8000
 DEPLOY_ENV := DEBUG=False ALLOWED_HOSTS=cinema.example.com \
 	SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')
 
-.PHONY: run test lint format bench migrate seed superuser clean
+.PHONY: run test lint format bench bench-reports migrate seed superuser clean
 
 $(VENV)/bin/activate: .env
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	.ci/mariadb
 	$(PY) bench/booking.py
+
+## bench-reports: a year of a 6-hall cinema on MariaDB, and /admin/stats/ timed (see bench/reports.py)
+bench-reports: $(VENV)/.dev
+	.ci/mariadb
+	$(PY) bench/reports.py $(BENCH_ARGS)
 
 ## lint: style, migrations, OpenAPI schema, deploy checks
 lint: $(VENV)/.dev

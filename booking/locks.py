@@ -20,6 +20,8 @@
        attempt locks the whole hall (booking/services/seating.py).
     6. ticket rows, in primary-key order
     7. payment rows, then their refunds (payments/locks.py)
+    8. the reports' rollup state (reports/locks.py): taken alone, by the refresh of the rollups,
+       which holds no other lock of this order (it reads the records without locking them)
 
 A service takes what it needs of these top to bottom, so no two requests wait on each other in a
 circle. Locking the seats before their claims means two bookings of one seat queue on the seat row

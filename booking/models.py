@@ -129,6 +129,11 @@ class Booking(models.Model):
             models.Index(fields=["user", "created_at"]),
             models.Index(fields=["showtime", "status"]),
             models.Index(fields=["status", "expires_at"]),
+            # Reports: discounts by the day of the sale, and what changed since their rollups.
+            models.Index(
+                fields=["confirmed_at", "discount", "showtime"], name="booking_report_confirmed_idx"
+            ),
+            models.Index(fields=["cancelled_at"], name="booking_report_cancelled_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -178,6 +183,12 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["booking_id", "seat__y", "seat__x"]
+        # Reports: a booking's tickets by type and price, without reading the rows.
+        indexes = [
+            models.Index(
+                fields=["booking", "ticket_type", "price"], name="ticket_report_booking_idx"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["booking", "seat"], name="ticket_one_per_seat_per_booking"

@@ -389,3 +389,56 @@ def seat_map_document(showtime_id: int) -> str | None:
     """The whole seat map of a showtime (`seat_map_json`), None for no such showtime."""
     state = seat_map_state(showtime_id)
     return None if state is None else seat_map_json(state)
+
+
+def tickets_sold() -> QuerySet[Ticket]:
+    """The tickets sold: those of confirmed bookings. A cancelled booking keeps its tickets as
+    its history (a full refund cancels it), but they are sold no more."""
+    return Ticket.objects.filter(booking__status=BookingStatus.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Seats sold over seats offered. A cancelled showtime offers none."""
+
+    sold: int
+    seats: int
+
+    @property
+    def basis_points(self) -> int | None:
+        """sold / seats in ten-thousandths, rounded half up; None without seats."""
+        if not self.seats:
+            return None
+        return (20000 * self.sold + self.seats) // (2 * self.seats)
+
+    @property
+    def fraction(self) -> Decimal | None:
+        points = self.basis_points
+        return None if points is None else Decimal(points).scaleb(-4)
+
+    @property
+    def percent(self) -> Decimal | None:
+        points = self.basis_points
+        return None if points is None else Decimal(points).scaleb(-2)
+
+
+def showtimes_occupancy(showtime_ids: list[int]) -> dict[int, Occupancy]:
+    """Each showtime's occupancy now, in one query: tickets sold over the seats of its hall (none
+    when it is cancelled). For the box office's board and the reports."""
+    sold = (
+        tickets_sold()
+        .filter(showtime=OuterRef("pk"))
+        .order_by()
+        .values("showtime")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Showtime.objects.filter(pk__in=showtime_ids)
+        .annotate(sold=Coalesce(Subquery(sold, output_field=IntegerField()), 0))
+        .values_list("pk", "status", "hall__capacity", "sold")
+    )
+    return {
+        pk: Occupancy(sold, capacity if status == ShowtimeStatus.SCHEDULED else 0)
+        for pk, status, capacity, sold in rows
+    }

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("boxoffice.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [

@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "booking": 4,
     "payments": 5,
     "boxoffice": 6,
+    "reports": 6,
     "demo": 7,
     "cinema_project": 8,
 }

@@ -63,6 +63,16 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["user", "created_at"]),
             models.Index(fields=["status", "updated_at"]),
+            # Reports: captures by the day they were made, and by booking (with the method), read
+            # from the index alone.
+            models.Index(
+                fields=["created_at", "status", "booking", "method", "amount"],
+                name="payment_report_created_idx",
+            ),
+            models.Index(
+                fields=["booking", "status", "method", "created_at", "amount"],
+                name="payment_report_booking_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -110,6 +120,14 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Reports: refunds by the day they were made, and those completed since their rollups.
+        indexes = [
+            models.Index(
+                fields=["created_at", "status", "payment", "amount"],
+                name="refund_report_created_idx",
+            ),
+            models.Index(fields=["completed_at"], name="refund_report_completed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(

@@ -131,6 +131,8 @@ class Showtime(models.Model):
         indexes = [
             models.Index(fields=["hall", "starts_at"]),
             models.Index(fields=["status", "starts_at"]),
+            # Reports: the showtimes of a period, whatever their status.
+            models.Index(fields=["starts_at"], name="showtime_starts_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(

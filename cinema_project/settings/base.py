@@ -14,7 +14,7 @@ SECRET_KEY = env("SECRET_KEY", default=get_random_secret_key()) if DEBUG else en
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "cinema_project.apps.CinemaAdminConfig",  # django.contrib.admin with the box office's site
+    "cinema_project.apps.CinemaAdminConfig",  # django.contrib.admin: the box office, the reports
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "booking",
     "payments",
     "boxoffice",
+    "reports",
     "demo",
 ]
 
