@@ -20,6 +20,14 @@ type ErrorCode = Schemas["ErrorCodeEnum"];
 type ErrorResponse = Schemas["ErrorResponse"];
 type Booking = Schemas["Booking"];
 type SeatMapSeat = Schemas["SeatMapSeat"];
+type SeatMap = Schemas["SeatMap"];
+type SeatMapChanges = Schemas["SeatMapChanges"];
+
+/** The seat map answers the whole map, or (with `?since=`) only the seats that changed. */
+function wholeMap(document: SeatMap | SeatMapChanges): SeatMap {
+  if (!("counts" in document)) throw new Error("Expected the whole seat map.");
+  return document;
+}
 
 const baseUrl = required("API_URL");
 const mailDir = required("MAIL_DIR");
@@ -154,9 +162,11 @@ async function main(): Promise<void> {
   check(errorCode(badOrdering.error) === "validation_error", "an unknown ordering is a 400");
 
   // The seat map: every seat with its status and price.
-  const seatMap = ok(
-    await api.GET("/api/v1/showtimes/{id}/seats/", { params: { path: { id: showtime.id } } }),
-    "seat map",
+  const seatMap = wholeMap(
+    ok(
+      await api.GET("/api/v1/showtimes/{id}/seats/", { params: { path: { id: showtime.id } } }),
+      "seat map",
+    ),
   );
   check(
     seatMap.showtime.base_price === showtime.base_price,
@@ -232,11 +242,15 @@ async function main(): Promise<void> {
   );
   check(cancelled.status === "CANCELLED", "the booking is cancelled");
   check(cancelled.payment?.status === "REFUNDED", "and refunded");
-  const after = ok(
-    await api.GET("/api/v1/showtimes/{id}/seats/", { params: { path: { id: showtime.id } } }),
-    "seat map after cancelling",
+  // Polling: only what changed since the version seen first.
+  const changes = ok(
+    await api.GET("/api/v1/showtimes/{id}/seats/", {
+      params: { path: { id: showtime.id }, query: { since: seatMap.version } },
+    }),
+    "seat map changes since the first look",
   );
-  const seatAgain = after.seats.find((seat) => seat.id === first.id);
+  check(!("counts" in changes), "changes only");
+  const seatAgain = changes.seats.find((seat) => seat.id === first.id);
   check(seatAgain?.status === "available", "the seat is free again");
 
   const payCancelled = await api.POST("/api/v1/bookings/{id}/pay/", {
