@@ -2,16 +2,18 @@ from django.urls import path
 
 from core.routers import Router
 
-from . import views
+from . import seat_maps, views
 
 router = Router()
 router.register("bookings", views.BookingViewSet, basename="booking")
 
 urlpatterns = [
     path("ticket-types/", views.TicketTypeListView.as_view(), name="ticket-types"),
-    path("showtimes/<int:pk>/seats/", views.SeatMapView.as_view(), name="showtime-seats"),
+    path("showtimes/<int:pk>/seats/", seat_maps.SeatMapView.as_view(), name="showtime-seats"),
     path(
-        "showtimes/<int:pk>/best-seats/", views.BestSeatsView.as_view(), name="showtime-best-seats"
+        "showtimes/<int:pk>/best-seats/",
+        seat_maps.BestSeatsView.as_view(),
+        name="showtime-best-seats",
     ),
     path("showtimes/<int:pk>/cancel/", views.ShowtimeCancelView.as_view(), name="showtime-cancel"),
     path("checkin/", views.CheckInView.as_view(), name="checkin"),

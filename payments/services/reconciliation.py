@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from booking.exceptions import BookingNotPayable, HoldExpired
 from booking.models import BookingStatus
+from core.idempotency import LEASE
 
 from ..exceptions import PaymentDeclined, RefundFailed
 from ..gateways import gateway
@@ -16,8 +17,9 @@ from ..models import LIVE_CAPTURE, Payment, PaymentMethod, PaymentStatus, Refund
 from .paying import payment_reconcile
 from .refunds import external_refund_record, refund_everything, refund_execute
 
-# A payment in flight for longer than this is presumed abandoned (its process died).
-IN_FLIGHT_LIMIT = timedelta(minutes=2)
+# A payment in flight for longer than its request's Idempotency-Key lease is presumed abandoned
+# (its process died: a live request finishes or gives up well within the lease).
+IN_FLIGHT_LIMIT = LEASE
 # Refunds made at the provider are looked for on payments captured this recently.
 REFUND_LOOKBACK = timedelta(days=30)
 
