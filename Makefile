@@ -45,6 +45,7 @@ test: $(VENV)/.dev
 ## bench: the booking benchmark on MariaDB under gunicorn (see bench/booking.py)
 bench: $(VENV)/.dev
 	.ci/mariadb
+	.ci/redis
 	$(PY) bench/booking.py
 
 ## bench-reports: a year of a 6-hall cinema on MariaDB, and /admin/stats/ timed (see bench/reports.py)
