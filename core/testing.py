@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -220,3 +221,17 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 30, interval: flo
         if time.monotonic() > deadline:
             raise TimeoutError(f"not true after {timeout} s: {condition}")
         time.sleep(interval)
+
+
+def answer_codes(responses) -> Counter:
+    """How many answers of each kind a race gave: a status, or (status, error code) for an
+    error; a worker's exception counts as a failure of its own."""
+    result: Counter = Counter()
+    for response in responses:
+        if isinstance(response, BaseException):
+            result[repr(response)] += 1
+        elif response.status_code >= 400:
+            result[(response.status_code, response.json()["error"]["code"])] += 1
+        else:
+            result[response.status_code] += 1
+    return result

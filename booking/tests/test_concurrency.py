@@ -4,7 +4,6 @@ Every test states the invariant the database must hold afterwards and checks it 
 """
 
 import random
-from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from accounts.tests.factories import UserFactory
 from booking import services
 from booking.exceptions import BookingNotPayable, HoldExpired, SeatsUnavailable
 from booking.models import Booking, BookingStatus, SeatClaim
+from core.testing import answer_codes as codes
 from core.testing import client_for, run_concurrently, slowed
 from screening.models import ShowtimeStatus
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
@@ -22,19 +22,6 @@ from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOOKINGS = "/api/v1/bookings/"
-
-
-def codes(responses) -> Counter:
-    """Status and error code of each answer; a worker's exception counts as a failure."""
-    result = Counter()
-    for response in responses:
-        if isinstance(response, BaseException):
-            result[repr(response)] += 1
-        elif response.status_code >= 400:
-            result[(response.status_code, response.json()["error"]["code"])] += 1
-        else:
-            result[response.status_code] += 1
-    return result
 
 
 def live_claims_per_seat(showtime) -> list[int]:

@@ -2,44 +2,22 @@
 barrier. The rules read each row under its seats' locks, so what one request decides from a row
 is still true when it writes."""
 
-from collections import Counter
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from booking.seat_rules import is_gap
 from booking.selectors import hall_plan, seats_taken
+from core.testing import answer_codes as codes
 from core.testing import client_for, run_concurrently, slowed
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 
 from .factories import BookingFactory
+from .test_concurrency import live_claims_per_seat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOOKINGS = "/api/v1/bookings/"
-
-
-def codes(responses) -> Counter:
-    result = Counter()
-    for response in responses:
-        if isinstance(response, BaseException):
-            result[repr(response)] += 1
-        elif response.status_code >= 400:
-            result[(response.status_code, response.json()["error"]["code"])] += 1
-        else:
-            result[response.status_code] += 1
-    return result
-
-
-def claims_per_seat(showtime) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM booking_seatclaim WHERE showtime_id = %s GROUP BY seat_id",
-            [showtime.pk],
-        )
-        return [count for (count,) in cursor.fetchall()]
 
 
 def test_fifty_customers_asking_for_the_best_two_seats_get_fifty_blocks():
@@ -54,7 +32,7 @@ def test_fifty_customers_asking_for_the_best_two_seats_get_fifty_blocks():
     )
 
     assert codes(responses) == {201: 50}
-    assert claims_per_seat(showtime) == [1] * 100
+    assert live_claims_per_seat(showtime) == [1] * 100
     plan = hall_plan(showtime.hall_id, showtime.hall.seats_version)
     for response in responses:
         a, b = sorted(
@@ -116,4 +94,4 @@ def test_best_available_and_chosen_seats_racing_on_one_row_never_sell_a_seat_twi
     outcome = codes(responses)
     assert set(outcome) <= {201, (409, "seats_unavailable"), (400, "single_seat_gap")}, outcome
     assert outcome[201] >= 8  # every best-available request is served
-    assert all(count == 1 for count in claims_per_seat(showtime))
+    assert all(count == 1 for count in live_claims_per_seat(showtime))

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from accounts.tests.factories import UserFactory
 from booking import services as booking_services
 from booking.models import Booking
+from core.testing import answer_codes as codes
 from core.testing import client_for, run_concurrently, slowed
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment
@@ -39,19 +40,6 @@ def _no_gap_rule(settings):
 
 BOOKINGS = "/api/v1/bookings/"
 COUNT = "promotions.services.promotion_usage"
-
-
-def codes(responses) -> Counter:
-    """Status and error code of each answer; a worker's exception counts as a failure."""
-    result = Counter()
-    for response in responses:
-        if isinstance(response, BaseException):
-            result[repr(response)] += 1
-        elif response.status_code >= 400:
-            result[(response.status_code, response.json()["error"]["code"])] += 1
-        else:
-            result[response.status_code] += 1
-    return result
 
 
 def discounted_bookings(promotion) -> int:
