@@ -9,7 +9,11 @@ DEBUG = env.bool("DEBUG", default=False)
 # Required in production (django-environ raises ImproperlyConfigured when it is missing).
 # With DEBUG, a random key per process lets a fresh checkout run without configuration;
 # tokens and sessions then do not survive a restart.
-SECRET_KEY = env("SECRET_KEY", default=get_random_secret_key()) if DEBUG else env("SECRET_KEY")
+# Without one, a development process makes its own. Not through env()'s default: django-environ
+# reads a value starting with "$" as the name of another variable, and a random key may.
+SECRET_KEY = (
+    (env("SECRET_KEY", default="") or get_random_secret_key()) if DEBUG else env("SECRET_KEY")
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 

@@ -18,7 +18,7 @@ from django.core.mail import get_connection
 from django.db import OperationalError, connection, connections
 
 from core.exceptions import dependency_unavailable
-from core.testing import client_for, settings_in_subprocess, silent_server
+from core.testing import client_for, python_in_subprocess, settings_in_subprocess, silent_server
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +324,17 @@ def test_cors_exposes_retry_after_and_idempotent_replayed(client, settings):
     response = client.get("/api/v1/genres/", HTTP_ORIGIN="https://app.example.com")
     exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
     assert {"retry-after", "idempotent-replayed"} <= exposed
+
+
+def test_a_random_development_key_starting_with_a_dollar_is_no_variable_name():
+    """Regression: django-environ read a default starting with "$" as another variable's name
+    and recursed until the stack ran out (a random key starts so about once in fifty)."""
+    code = (
+        "import django.core.management.utils as utils; "
+        "utils.get_random_secret_key = lambda: '$notavariable' + 'x' * 50; "
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY[:13])"
+    )
+    result = python_in_subprocess(["-c", code], {"DEBUG": "True"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "$notavariable"
