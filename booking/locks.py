@@ -40,9 +40,10 @@ from collections.abc import Iterable
 from django.db import connection
 
 from accounts.models import User
-from core.db import transaction_required
+from catalog.models import Movie
+from core.db import RowLoader, transaction_required
 from promotions import locks as promotion_locks
-from screening.models import Seat, Showtime
+from screening.models import Cinema, Hall, Seat, Showtime
 
 from .models import Booking, BookingStatus, SeatClaim, Ticket
 
@@ -80,12 +81,39 @@ def showtimes_lock_shared(showtime_ids: list[int]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
+# What a booking shows of its showtime, read in one statement (plain SQL: see `RowLoader`). The
+# hall's layout is left out: the seat rules read the hall's plan, cached per process.
+_SHOWTIME = RowLoader(Showtime, alias="s")
+_MOVIE = RowLoader(Movie, alias="m")
+_HALL = RowLoader(
+    Hall, alias="h", fields=[f.name for f in Hall._meta.concrete_fields if f.name != "layout"]
+)
+_CINEMA = RowLoader(Cinema, alias="c")
+
+
 def showtime_lock_shared(showtime_id: int) -> Showtime | None:
     """The showtime, share-locked, with its movie, hall and cinema loaded (what a booking shows of
-    it); None when there is no such showtime."""
+    it; the hall's layout deferred); None when there is no such showtime."""
     if not showtimes_lock_shared([showtime_id]):
         return None
-    return Showtime.objects.select_related("movie", "hall__cinema").get(pk=showtime_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SHOWTIME.columns}, {_MOVIE.columns}, {_HALL.columns}, {_CINEMA.columns} "  # noqa: S608
+            f"FROM {Showtime._meta.db_table} s "
+            f"JOIN {Movie._meta.db_table} m ON m.id = s.movie_id "
+            f"JOIN {Hall._meta.db_table} h ON h.id = s.hall_id "
+            f"JOIN {Cinema._meta.db_table} c ON c.id = h.cinema_id WHERE s.id = %s",
+            [showtime_id],
+        )
+        row = cursor.fetchone()
+    showtime = _SHOWTIME.load(row)
+    start = _SHOWTIME.width
+    showtime.movie = _MOVIE.load(row, start)
+    start += _MOVIE.width
+    hall = _HALL.load(row, start)
+    hall.cinema = _CINEMA.load(row, start + _HALL.width)
+    showtime.hall = hall
+    return showtime
 
 
 def booking_lock(booking_id: int) -> Booking:
@@ -135,29 +163,37 @@ def pending_bookings_lock(user_id: int, showtime_id: int) -> list[Booking]:
     return list(Booking.objects.filter(pk__in=ids)) if ids else []
 
 
+_SEAT = RowLoader(Seat, alias="s")
+_CLAIM_EXPIRES = RowLoader(SeatClaim, alias="c", fields=["expires_at"])
+
+
 def seats_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, Seat]:
     """Lock the seats in primary-key order, each with its claim for the showtime if it has one
     (at most one: a unique key). Each seat carries `claim_id`, `claim_booking_id` and
     `claim_expires_at` (None without a claim).
 
-    Plain SQL: this runs on every booking attempt, and the ORM's query building costs more than
-    the database's answer. Instances come from `Model.objects.raw()`, so Django's field
-    conversions apply to the seat; the claim's expiry is converted below.
+    Plain SQL (`RowLoader`): this runs on every booking attempt, and the ORM's query building
+    costs more than the database's answer.
     """
     transaction_required()
     if not seat_ids:
         return {}
     placeholders = ", ".join(["%s"] * len(seat_ids))
-    seats = Seat.objects.raw(
-        f"SELECT s.*, c.id AS claim_id, c.booking_id AS claim_booking_id, "  # noqa: S608
-        f"c.expires_at AS claim_expires_at FROM {Seat._meta.db_table} s "
-        f"LEFT JOIN {SeatClaim._meta.db_table} c ON c.seat_id = s.id AND c.showtime_id = %s "
-        f"WHERE s.id IN ({placeholders}) ORDER BY s.id{_exclusive()}",
-        [showtime_id, *seat_ids],
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SEAT.columns}, c.id, c.booking_id, c.expires_at "  # noqa: S608
+            f"FROM {Seat._meta.db_table} s "
+            f"LEFT JOIN {SeatClaim._meta.db_table} c ON c.seat_id = s.id AND c.showtime_id = %s "
+            f"WHERE s.id IN ({placeholders}) ORDER BY s.id{_exclusive()}",
+            [showtime_id, *seat_ids],
+        )
+        rows = cursor.fetchall()
     result = {}
-    for seat in seats:
-        seat.claim_expires_at = _aware(seat.claim_expires_at)
+    width = _SEAT.width
+    for row in rows:
+        seat = _SEAT.load(row)
+        seat.claim_id, seat.claim_booking_id = row[width], row[width + 1]
+        seat.claim_expires_at = _aware(row[width + 2])
         result[seat.pk] = seat
     return result
 
@@ -182,7 +218,4 @@ def _aware(value):
     text on SQLite)."""
     if value is None:
         return None
-    field = SeatClaim._meta.get_field("expires_at")
-    for converter in connection.ops.get_db_converters(field.get_col(SeatClaim._meta.db_table)):
-        value = converter(value, field, connection)
-    return value
+    return _CLAIM_EXPIRES.value("expires_at", value)

@@ -66,3 +66,124 @@ def transaction_required() -> None:
     """Every lock helper starts with this (as pretix's `lock_objects` does)."""
     if not connection.in_atomic_block:
         raise TransactionRequired("Row locks must be taken inside transaction.atomic().")
+
+
+class RowLoader:
+    """Model instances from the rows of plain SQL, as the ORM would make them (its field
+    conversions applied: aware datetimes, booleans, JSON), for the few hot paths where building
+    the query costs more than the database's answer.
+
+        seats = RowLoader(Seat, alias="s")
+        cursor.execute(f"SELECT {seats.columns} FROM ... s WHERE ...")
+        instances = [seats.load(row) for row in cursor.fetchall()]
+
+    `fields`: the concrete fields to read (all by default); the others are deferred, as with
+    `only()`. `load(row, start)` reads the loader's columns from `row[start:]`; `width` says how
+    many they are, so that one row may carry several models side by side.
+    """
+
+    def __init__(self, model: type[models.Model], *, alias: str, fields: list[str] | None = None):
+        self.model = model
+        concrete = model._meta.concrete_fields
+        self.fields = [f for f in concrete if fields is None or f.name in fields or f.primary_key]
+        self.attnames = [f.attname for f in self.fields]
+        self.columns = ", ".join(
+            f"{alias}.{connection.ops.quote_name(f.column)}" for f in self.fields
+        )
+        self.width = len(self.fields)
+        self._converters: dict[str, list] = {}
+
+    def _converters_for(self) -> list:
+        # Per database vendor: the same process may serve SQLite in one test and MySQL in another.
+        vendor = connection.vendor
+        if vendor not in self._converters:
+            table = self.model._meta.db_table
+            found = []
+            for i, field in enumerate(self.fields):
+                column = field.get_col(table)
+                converters = connection.ops.get_db_converters(column)
+                converters += field.get_db_converters(connection)
+                if converters:
+                    found.append((i, column, converters))
+            self._converters[vendor] = found
+        return self._converters[vendor]
+
+    def value(self, name: str, value):
+        """One column's value as the model's field `name` would hold it."""
+        for i, column, converters in self._converters_for():
+            if self.fields[i].name == name:
+                for converter in converters:
+                    value = converter(value, column, connection)
+        return value
+
+    def load(self, row, start: int = 0) -> models.Model:
+        values = list(row[start : start + self.width])
+        for i, column, converters in self._converters_for():
+            value = values[i]
+            for converter in converters:
+                value = converter(value, column, connection)
+            values[i] = value
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def rows_insert(model: type[models.Model], field_names: list[str], rows) -> None:
+    """Insert `rows` (tuples of values for `field_names`, as the model's fields take them) in one
+    multi-row INSERT, within the caller's transaction. For rows whose ids nobody reads back, on
+    hot paths: no instances built, no query compiled; defaults such as `auto_now_add` are the
+    caller's to pass."""
+    rows = list(rows)
+    if not rows:
+        return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [
+        field.get_db_prep_save(value, connection)
+        for row in rows
+        for field, value in zip(fields, row, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([one] * len(rows))}",
+            params,
+        )
+
+
+def instances_insert(instances: list[models.Model]) -> None:
+    """Insert new instances of one model, as `bulk_create` would (each field's `pre_save`, so
+    `auto_now_add` and defaults apply; the primary keys set on them), in one statement where the
+    database returns the new ids (MariaDB, SQLite), else one per row. Without `bulk_create`'s
+    machinery or `save()`'s signals: for the hot path's few rows, in the caller's transaction."""
+    if not instances:
+        return
+    model = type(instances[0])
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    rows = [
+        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+        for obj in instances
+    ]
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    head = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        "VALUES "
+    )
+    with connection.cursor() as cursor:
+        if connection.features.can_return_rows_from_bulk_insert:
+            cursor.execute(
+                f"{head}{', '.join([one] * len(rows))} RETURNING {quote(meta.pk.column)}",
+                [value for row in rows for value in row],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+        else:
+            ids = []
+            for row in rows:
+                cursor.execute(head + one, row)
+                ids.append(cursor.lastrowid)
+    for obj, pk in zip(instances, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias

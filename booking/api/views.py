@@ -209,7 +209,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def _render(self, booking_id: int, status_code: int = status.HTTP_200_OK) -> Response:
         booking = payment_summaries_attach([booking_queryset().get(pk=booking_id)])[0]
-        return Response(s.BookingSerializer(booking).data, status=status_code)
+        return Response(s.booking_render(booking), status=status_code)
 
     @extend_schema(
         request=s.BookingCreateInputSerializer,
@@ -258,7 +258,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
             # The service hands the booking back with everything rendered here already loaded.
             booking.payment_summary = None
-            return status.HTTP_201_CREATED, s.BookingSerializer(booking).data
+            return status.HTTP_201_CREATED, s.booking_render(booking)
 
         status_code, body, replayed = idempotent(
             user=request.user,

@@ -3,7 +3,10 @@ and the e-mails they send."""
 
 from datetime import datetime
 
+from django.utils import timezone
+
 from accounts.models import User
+from core.db import rows_insert
 from core.emails import EmailFile, email_send_on_commit
 from screening.models import Seat
 
@@ -15,8 +18,11 @@ from . import discounts
 def seat_changes_record(showtime_id: int, seat_ids) -> None:
     """Log seats of a showtime as changed, in the caller's transaction: its seat map's version
     moves on (`SeatChange`)."""
-    SeatChange.objects.bulk_create(
-        SeatChange(showtime_id=showtime_id, seat_id=seat_id) for seat_id in seat_ids
+    now = timezone.now()
+    rows_insert(
+        SeatChange,
+        ["showtime", "seat_id", "created_at"],
+        ((showtime_id, seat_id, now) for seat_id in seat_ids),
     )
 
 
@@ -25,8 +31,11 @@ def claims_delete(claims) -> None:
     rows = list(claims.values_list("showtime_id", "seat_id"))
     if rows:
         claims.delete()
-        SeatChange.objects.bulk_create(
-            SeatChange(showtime_id=showtime_id, seat_id=seat_id) for showtime_id, seat_id in rows
+        now = timezone.now()
+        rows_insert(
+            SeatChange,
+            ["showtime", "seat_id", "created_at"],
+            ((showtime_id, seat_id, now) for showtime_id, seat_id in rows),
         )
 
 

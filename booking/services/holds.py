@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.db import constraint_name
+from core.db import constraint_name, instances_insert, rows_insert
 from core.exceptions import ResourceBusy
 from screening.models import Showtime, ShowtimeStatus
 
@@ -68,9 +68,17 @@ def _live_holds_check(user: User, now: datetime) -> None:
     """A customer holds at most `BOOKING_MAX_LIVE_HOLDS` unpaid bookings at once (their previous
     hold for this showtime released already). Counted under the customer's row lock, so holds
     racing each other cannot pass the limit together."""
-    live = Booking.objects.filter(
-        user=user, status=BookingStatus.PENDING, expires_at__gt=now
-    ).count()
+    with connection.cursor() as cursor:  # plain SQL: a hot path (see core.db.RowLoader)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {Booking._meta.db_table} "  # noqa: S608
+            "WHERE user_id = %s AND status = %s AND expires_at > %s",
+            [
+                user.pk,
+                BookingStatus.PENDING,
+                Booking._meta.get_field("expires_at").get_db_prep_value(now, connection),
+            ],
+        )
+        (live,) = cursor.fetchone()
     if live >= settings.BOOKING_MAX_LIVE_HOLDS:
         raise HoldLimitReached(
             f"You already hold seats in {live} unpaid bookings; pay for or cancel one first.",
@@ -160,8 +168,6 @@ def booking_create(
             )
     except IntegrityError as exc:
         raise _integrity_error_explained(exc, seat_ids) from exc
-    if tickets[0].pk is None:  # MySQL (unlike MariaDB) does not return the ids of a bulk insert
-        tickets = list(booking.tickets.select_related("seat"))
     # Hand back what the caller renders, loaded: the tickets (as `prefetch_related` would).
     booking._prefetched_objects_cache = {"tickets": tickets}
     return booking
@@ -206,7 +212,7 @@ def seats_hold_write(
         promotion, user=user, movie_id=showtime.movie_id, tickets=tickets, now=now
     )
     amounts = totals([ticket.price for ticket in tickets], reservation.amount)
-    booking = Booking.objects.create(
+    booking = Booking(
         reference=_reference(),
         user=user,
         showtime=showtime,
@@ -225,13 +231,15 @@ def seats_hold_write(
         sold_by=sold_by,
         customer_email=customer_email,
     )
+    instances_insert([booking])
     reservation.record(booking)
     for ticket in tickets:
         ticket.booking = booking
-    Ticket.objects.bulk_create(tickets)
-    SeatClaim.objects.bulk_create(
-        SeatClaim(showtime=showtime, seat_id=pk, booking=booking, expires_at=booking.expires_at)
-        for pk in seat_ids
+    instances_insert(tickets)
+    rows_insert(
+        SeatClaim,
+        ["showtime", "seat", "booking", "expires_at"],
+        ((showtime.pk, pk, booking.pk, booking.expires_at) for pk in seat_ids),
     )
     seat_changes_record(showtime.pk, seat_ids)
     return booking, tickets, seat_ids

@@ -1,0 +1,93 @@
+"""core.db's plain-SQL loaders and inserters give what the ORM gives: the hot paths use them."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from core.db import RowLoader, instances_insert, rows_insert
+from screening.models import Hall, Showtime, ShowtimeFormat, ShowtimeStatus
+from screening.tests.factories import HallFactory, ShowtimeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_a_loaded_row_equals_the_orms_instance():
+    """Aware datetimes, decimals, JSON and the rest converted as the ORM converts them."""
+    showtime = ShowtimeFactory()
+    showtimes, halls = RowLoader(Showtime, alias="s"), RowLoader(Hall, alias="h")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {showtimes.columns}, {halls.columns} FROM screening_showtime s "  # noqa: S608
+            "JOIN screening_hall h ON h.id = s.hall_id WHERE s.id = %s",
+            [showtime.pk],
+        )
+        row = cursor.fetchone()
+    loaded, hall = showtimes.load(row), halls.load(row, showtimes.width)
+    assert _fields(loaded) == _fields(Showtime.objects.get(pk=showtime.pk))
+    assert _fields(hall) == _fields(Hall.objects.get(pk=showtime.hall_id))
+    assert loaded.starts_at.tzinfo is not None
+    assert isinstance(hall.layout, dict)
+    assert not loaded._state.adding
+
+
+def test_fields_left_out_are_deferred():
+    hall = HallFactory()
+    halls = RowLoader(Hall, alias="h", fields=["name"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {halls.columns} FROM screening_hall h WHERE h.id = %s", [hall.pk])  # noqa: S608
+        loaded = halls.load(cursor.fetchone())
+    assert loaded.get_deferred_fields() >= {"layout", "cinema_id"}
+    assert loaded.name == hall.name
+    assert loaded.layout == hall.layout  # read when asked for, as with only()
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["RETURNING", "one by one"])
+def test_instances_insert_writes_what_bulk_create_writes(returning, monkeypatch):
+    """With the ids the database returns (MariaDB, SQLite) or one row at a time (MySQL)."""
+    if returning and not connection.features.can_return_rows_from_bulk_insert:
+        pytest.skip("this database returns no ids from an INSERT")
+    monkeypatch.setattr(
+        type(connection.features), "can_return_rows_from_bulk_insert", returning, raising=False
+    )
+    template = ShowtimeFactory()
+    starts = timezone.now() + timedelta(days=3)
+    new = [
+        Showtime(
+            movie_id=template.movie_id,
+            hall_id=template.hall_id,
+            starts_at=starts + timedelta(hours=4 * i),
+            ends_at=starts + timedelta(hours=4 * i + 2),
+            base_price=Decimal("9.50"),
+        )
+        for i in range(3)
+    ]
+    instances_insert(new)
+    assert all(showtime.pk for showtime in new)
+    assert len({showtime.pk for showtime in new}) == 3
+    for showtime in new:
+        assert not showtime._state.adding
+        stored = Showtime.objects.get(pk=showtime.pk)
+        assert _fields(stored) == _fields(showtime)
+        assert stored.created_at is not None  # auto_now_add applied
+
+
+def test_rows_insert_converts_each_value_as_its_field_would():
+    template = ShowtimeFactory()
+    starts = timezone.now() + timedelta(days=5)
+    rows_insert(
+        Showtime,
+        ["movie", "hall", "starts_at", "ends_at", "base_price", "format", "language", "status",
+         "created_at"],
+        [(template.movie_id, template.hall_id, starts, starts + timedelta(hours=2), "7.25",
+          ShowtimeFormat.TWO_D, "English", ShowtimeStatus.SCHEDULED, starts)],
+    )  # fmt: skip
+    stored = Showtime.objects.get(starts_at=starts)
+    assert stored.base_price == Decimal("7.25")
+    assert stored.ends_at == starts + timedelta(hours=2)
