@@ -5,6 +5,8 @@ import re
 
 from django.apps import apps
 from django.db import IntegrityError, connection, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 # MySQL/MariaDB: "Duplicate entry 'x' for key 'table.name'" (MySQL 8) or "... for key 'name'",
 # "CONSTRAINT `name` failed" (a check), "... a foreign key constraint fails (... CONSTRAINT `name`".
@@ -123,7 +125,17 @@ class RowLoader:
             for converter in converters:
                 value = converter(value, column, connection)
             values[i] = value
-        return self.model.from_db(connection.alias, self.attnames, values)
+        model = self.model
+        if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+            return model.from_db(connection.alias, self.attnames, values)
+        # What `from_db` does, without `Model.__init__`'s walk over every field (a locked hall
+        # row is dozens of instances): the values set, the state of an instance read from the
+        # database.
+        instance = model.__new__(model)
+        instance.__dict__.update(zip(self.attnames, values, strict=True))
+        state = instance._state = ModelState()
+        state.adding, state.db = False, connection.alias
+        return instance
 
 
 def rows_insert(model: type[models.Model], field_names: list[str], rows) -> None:
