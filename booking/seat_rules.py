@@ -59,6 +59,7 @@ class HallPlan:
     ideal_x: float
     ideal_y: float
     _blocks: dict[int, list[tuple[tuple, int, int]]] = field(default_factory=dict, repr=False)
+    _block_ids: dict[int, list[frozenset[int]]] = field(default_factory=dict, repr=False)
 
     @property
     def capacity(self) -> int:
@@ -98,7 +99,17 @@ class HallPlan:
                     ranked.append(((aisles, self.distance(run), r, start), r, start))
             ranked.sort()
             self._blocks[size] = ranked
+            self._block_ids[size] = [
+                frozenset(seat.id for seat in self.rows[r][start : start + size])
+                for _rank, r, start in ranked
+            ]
         return self._blocks[size]
+
+    def block_ids(self, size: int) -> list[frozenset[int]]:
+        """The seat ids of each of `blocks(size)`, in the same order: a taken seat rules a block
+        out with one set operation."""
+        self.blocks(size)
+        return self._block_ids[size]
 
 
 def hall_plan_build(
@@ -337,8 +348,8 @@ def best_choice(
 
     n = pick.quantity
     first_any = None
-    for _rank, row, start in plan.blocks(n):
-        if rows is not None and row not in rows:
+    for (_rank, row, start), ids in zip(plan.blocks(n), plan.block_ids(n), strict=True):
+        if (rows is not None and row not in rows) or not taken.isdisjoint(ids):
             continue
         run = plan.rows[row][start : start + n]
         if not all(is_open(seat) for seat in run):
