@@ -15,7 +15,12 @@ def _timed(label: str, load: Load, suffix: str = "", unit: str = "req/s") -> str
 def _row(row: Timed | Counted, baseline: float) -> str:
     if isinstance(row, Counted):
         rate = row.count / row.seconds if row.seconds else 0.0
-        return f"{row.label:<15} {rate:8.0f} /s      {row.note}"
+        ratio = (
+            f"   = {rate / baseline:.3f} x /healthz (target >= {row.target:.3f})"
+            if row.target is not None
+            else ""
+        )
+        return f"{row.label:<15} {rate:8.0f} /s      {row.note}{ratio}"
     suffix = f"   {row.note}" if row.note else ""
     if row.ratio or row.target is not None:
         suffix += f"   = {row.load.rate / baseline:.3f} x /healthz"
