@@ -1,8 +1,8 @@
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -171,12 +171,20 @@ class SeatMapState:
     version: int  # the newest SeatChange id of the showtime (0: none yet)
     prices: str  # the price rules, summed: an edit of one changes the tag
 
-    @property
+    @cached_property
     def etag(self) -> str:
+        """Everything the document shows but its seats' claims (which `version` stands for) and
+        time (which the document states: when each hold ends, when accessible seats are
+        released). The hall and the start time too: a showtime nobody booked may move."""
+        starts_at = (self.starts_at - _EPOCH) // _MICROSECOND
         return (
-            f'"{self.showtime_id}.{self.version}.{self.seats_version}.{self.status}.'
-            f'{money_text(self.base_price)}.{self.prices}"'
+            f'"{self.showtime_id}.{self.version}.{self.hall_id}-{self.seats_version}.'
+            f'{starts_at}.{self.status}.{money_text(self.base_price)}.{self.prices}"'
         )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def seat_map_state(showtime_id: int) -> SeatMapState | None:

@@ -11,6 +11,7 @@ from booking import services
 from booking.models import Booking, SeatClaim, TicketType
 from booking.services.expiry import seat_changes_purge
 from core.testing import client_for
+from screening import services as screening_services
 from screening.tests.factories import HallFactory, ShowtimeFactory, layout_of
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,22 @@ def test_a_price_change_changes_the_etag(api_client, showtime, change):
     etag = api_client.get(url(showtime))["ETag"]
     change(showtime)
     assert api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda showtime: {"starts_at": showtime.starts_at + timedelta(minutes=30)},
+        lambda showtime: {"hall": HallFactory(layout=layout_of(2, 8), cinema=showtime.hall.cinema)},
+    ],
+    ids=["start", "hall"],
+)
+def test_a_showtime_nobody_booked_that_moves_gets_a_new_etag(api_client, showtime, change):
+    before = api_client.get(url(showtime))
+    screening_services.showtime_update(showtime=showtime, data=change(showtime))
+    after = api_client.get(url(showtime), HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after.json()["showtime"] != before.json()["showtime"]
 
 
 def test_a_full_map_takes_three_queries(api_client, customer, showtime, django_assert_num_queries):
