@@ -24,8 +24,8 @@ from ..exceptions import ResyncRequired, SeatsUnavailable, ShowtimeNotBookable
 from ..seat_rules import Pick
 from ..selectors import (
     best_seats_propose,
+    seat_map_body,
     seat_map_changes,
-    seat_map_json,
     seat_map_state,
 )
 from . import serializers as s
@@ -118,7 +118,7 @@ class SeatMapView(APIView):
         since = request.query_params.get("since")
         if since is None:
             return HttpResponse(
-                seat_map_json(state), content_type="application/json", headers=headers
+                seat_map_body(state), content_type="application/json", headers=headers
             )
         if not (since.isascii() and since.isdigit()):
             raise ValidationError({"since": ["A version: a whole number."]})
