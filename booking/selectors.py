@@ -280,19 +280,6 @@ def _held_until(expires_at: datetime | None) -> tuple[str, str]:
     return ("held", json.dumps(expires_at, cls=DjangoJSONEncoder))
 
 
-def _seat_states(showtime_id: int, now: datetime, seat_ids=None) -> dict[int, tuple[str, str]]:
-    """Live claims as {seat: (status, held_until as JSON)}; only `seat_ids` when given."""
-    claims = SeatClaim.objects.live(now).filter(showtime_id=showtime_id)
-    if seat_ids is not None:
-        claims = claims.filter(seat_id__in=seat_ids)
-    return {
-        seat_id: ("held", json.dumps(expires_at, cls=DjangoJSONEncoder))
-        if expires_at
-        else ("sold", "null")
-        for seat_id, expires_at in claims.values_list("seat_id", "expires_at")
-    }
-
-
 def seat_map_json(state: SeatMapState) -> str:
     """The seat map of a showtime as a JSON document: every seat of its hall with its status
     (available / held / sold), until when a held seat's hold lasts (`held_until`: a poller sees
@@ -408,30 +395,47 @@ def seat_map_changes(state: SeatMapState, since: int) -> dict | None:
     """The seats of a showtime whose status changed after version `since`, as they are now;
     None when `since` is no version of this map (newer than it - or its log was purged, the
     showtime long over), and the client must reload the whole map. A showtime's log is kept
-    whole while it can be sold (`seat_changes_purge`), so any older version is answered."""
+    whole while it can be sold (`seat_changes_purge`), so any older version is answered.
+    One query (plain SQL): the changed seats with their live claims."""
     if since > state.version:
         return None
-    seat_ids = sorted(
-        set(
-            SeatChange.objects.filter(showtime_id=state.showtime_id, id__gt=since).values_list(
-                "seat_id", flat=True
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            SEAT_CHANGES.format(change=SeatChange._meta.db_table, claim=SeatClaim._meta.db_table),
+            [
+                state.showtime_id,
+                since,
+                state.showtime_id,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
         )
-    )
-    states = _seat_states(state.showtime_id, timezone.now(), seat_ids)
+        rows = cursor.fetchall()
+    converters, encoder = _datetime_converters(), DjangoJSONEncoder()
+    seats = []
+    for seat_id, claimed, expires_at in rows:
+        if not claimed:
+            status, held_until = "available", None
+        elif expires_at is None:
+            status, held_until = "sold", None
+        else:
+            status = "held"
+            held_until = encoder.default(_datetime_from_db(expires_at, converters))
+        seats.append({"id": seat_id, "status": status, "held_until": held_until})
     return {
         "showtime": state.showtime_id,
         "since": since,
         "version": state.version,
-        "seats": [
-            {
-                "id": seat_id,
-                "status": states.get(seat_id, ("available",))[0],
-                "held_until": json.loads(states[seat_id][1]) if seat_id in states else None,
-            }
-            for seat_id in seat_ids
-        ],
+        "seats": seats,
     }
+
+
+SEAT_CHANGES = """
+    SELECT c.seat_id, k.id IS NOT NULL, k.expires_at
+    FROM (SELECT DISTINCT seat_id FROM {change} WHERE showtime_id = %s AND id > %s) c
+    LEFT JOIN {claim} k ON k.showtime_id = %s AND k.seat_id = c.seat_id
+        AND (k.expires_at IS NULL OR k.expires_at > %s)
+    ORDER BY c.seat_id
+"""
 
 
 def _count_per_showtime(queryset: QuerySet) -> Coalesce:
