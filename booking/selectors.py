@@ -1,11 +1,14 @@
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache, partial
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models import (
     Count,
@@ -17,6 +20,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.dispatch import receiver
 from django.utils import timezone
 
 from screening.layouts import IdealSpot, layout_ideal_spot
@@ -98,9 +102,12 @@ def hall_plan(hall_id: int, seats_version: int) -> HallPlan:
 
 
 def seat_map_cache_clear() -> None:
-    """Forget the per-process hall caches (tests flush tables, which resets ids)."""
+    """Forget the per-process caches: halls and rendered seat maps (tests flush tables, which
+    resets ids)."""
     _hall_seats.cache_clear()
     hall_plan.cache_clear()
+    with _rendered_lock:
+        _rendered.clear()
 
 
 def held_back_until(starts_at: datetime, now: datetime) -> datetime | None:
@@ -175,12 +182,20 @@ class SeatMapState:
     version: int  # the newest SeatChange id of the showtime (0: none yet)
     prices: str  # the price rules, summed: an edit of one changes the tag
 
-    @property
+    @cached_property
     def etag(self) -> str:
+        """Everything the document shows but its seats' claims (which `version` stands for) and
+        time (which the document states: when each hold ends, when accessible seats are
+        released). The hall and the start time too: a showtime nobody booked may move."""
+        starts_at = (self.starts_at - _EPOCH) // _MICROSECOND
         return (
-            f'"{self.showtime_id}.{self.version}.{self.seats_version}.{self.status}.'
-            f'{money_text(self.base_price)}.{self.prices}"'
+            f'"{self.showtime_id}.{self.version}.{self.hall_id}-{self.seats_version}.'
+            f'{starts_at}.{self.status}.{money_text(self.base_price)}.{self.prices}"'
         )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def seat_map_state(showtime_id: int) -> SeatMapState | None:
@@ -199,14 +214,11 @@ def seat_map_state(showtime_id: int) -> SeatMapState | None:
     if row is None:
         return None
     hall_id, seats_version, starts_at, status, base_price, version, multipliers, surcharges = row
-    field = Showtime._meta.get_field("starts_at")
-    for converter in connection.ops.get_db_converters(field.get_col(Showtime._meta.db_table)):
-        starts_at = converter(starts_at, field, connection)
     return SeatMapState(
         showtime_id=showtime_id,
         hall_id=hall_id,
         seats_version=seats_version,
-        starts_at=starts_at,
+        starts_at=_datetime_from_db(starts_at),
         status=status,
         base_price=Decimal(str(base_price)),
         version=version or 0,
@@ -223,17 +235,53 @@ SEAT_MAP_STATE = """
 """
 
 
-def _seat_states(showtime_id: int, now: datetime, seat_ids=None) -> dict[int, tuple[str, str]]:
-    """Live claims as {seat: (status, held_until as JSON)}; only `seat_ids` when given."""
-    claims = SeatClaim.objects.live(now).filter(showtime_id=showtime_id)
-    if seat_ids is not None:
-        claims = claims.filter(seat_id__in=seat_ids)
-    return {
-        seat_id: ("held", json.dumps(expires_at, cls=DjangoJSONEncoder))
-        if expires_at
-        else ("sold", "null")
-        for seat_id, expires_at in claims.values_list("seat_id", "expires_at")
-    }
+def _datetime_converters() -> list:
+    """What the ORM applies to a datetime column's value (MySQL's driver hands over naive
+    datetimes in UTC, SQLite's text), for plain SQL's rows."""
+    column = _datetime_column()
+    return [
+        partial(converter, expression=column, connection=connection)
+        for converter in connection.ops.get_db_converters(column)
+    ]
+
+
+@cache
+def _datetime_column():
+    return Showtime._meta.get_field("starts_at").get_col(Showtime._meta.db_table)
+
+
+def _datetime_from_db(value, converters=None) -> datetime | None:
+    if value is None:
+        return None
+    for converter in _datetime_converters() if converters is None else converters:
+        value = converter(value)
+    return value
+
+
+def _live_claims(showtime_id: int, now: datetime) -> list[tuple[int, datetime | None]]:
+    """A showtime's live claims as (seat, expires_at: None when sold). Plain SQL, like the
+    state: the unique (showtime, seat) index serves it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LIVE_CLAIMS.format(claim=SeatClaim._meta.db_table),
+            [showtime_id, connection.ops.adapt_datetimefield_value(now)],
+        )
+        rows = cursor.fetchall()
+    converters = _datetime_converters()
+    return [(seat_id, _datetime_from_db(expires_at, converters)) for seat_id, expires_at in rows]
+
+
+LIVE_CLAIMS = """
+    SELECT seat_id, expires_at FROM {claim}
+    WHERE showtime_id = %s AND (expires_at IS NULL OR expires_at > %s)
+"""
+
+
+def _held_until(expires_at: datetime | None) -> tuple[str, str]:
+    """A claim's (status, held_until as JSON)."""
+    if expires_at is None:
+        return ("sold", "null")
+    return ("held", json.dumps(expires_at, cls=DjangoJSONEncoder))
 
 
 def seat_map_json(state: SeatMapState) -> str:
@@ -247,19 +295,31 @@ def seat_map_json(state: SeatMapState) -> str:
     the live claims. The seats themselves come from `_hall_seats`. This is the page every
     customer reloads, so it is built for speed: the document is built as text.
     """
-    now = timezone.now()
-    states = _seat_states(state.showtime_id, now)
+    return _seat_map_render(state, timezone.now())[0]
+
+
+def _seat_map_render(state: SeatMapState, now: datetime) -> tuple[str, datetime | None]:
+    """`seat_map_json` at `now`, and the first instant at which the same state would render
+    otherwise (None: never): when the first of its holds ends (the seat shows available), when
+    accessible seats are released (their `held_back_until` turns null)."""
+    claims = _live_claims(state.showtime_id, now)
+    states = {seat_id: _held_until(expires_at) for seat_id, expires_at in claims}
+    ends = [expires_at for _, expires_at in claims if expires_at is not None]
     seats = _hall_seats(state.hall_id, state.seats_version)
     prices = price_list()
-    held_back = json.dumps(held_back_until(state.starts_at, now), cls=DjangoJSONEncoder)
+    release = held_back_until(state.starts_at, now)
+    held_back = json.dumps(release, cls=DjangoJSONEncoder)
     price_tails = {}
     for seat_type in set(seats.types):
         price = prices.adult_price(state.base_price, seat_type)
+        accessible = seat_type in ACCESSIBLE_SPACES
+        if accessible and release is not None:
+            ends.append(release)
         price_tails[seat_type] = (
             ',"price":'
             + json.dumps(None if price is None else money_text(price))
             + ',"held_back_until":'
-            + (held_back if seat_type in ACCESSIBLE_SPACES else "null")
+            + (held_back if accessible else "null")
             + "}"
         )
     counts = {"available": 0, "held": 0, "sold": 0}
@@ -276,41 +336,110 @@ def seat_map_json(state: SeatMapState) -> str:
         "status": state.status,
         "base_price": money_text(state.base_price),
     }
-    return (
+    document = (
         f'{{"showtime":{json.dumps(header, cls=DjangoJSONEncoder)},"version":{state.version},'
         f'"seats":[{",".join(parts)}],"counts":{json.dumps(counts)},'
         f'"currency":{json.dumps(settings.CURRENCY)}}}'
     )
+    return document, min(ends, default=None)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    state: SeatMapState
+    body: bytes
+    until: datetime  # served while now < until; rendered again after
+
+
+# Rendered seat maps, per process: a showtime's newest, while its state stands and time has not
+# changed it. A few dozen showtimes are on sale at once; each entry holds one document.
+SEAT_MAP_CACHE_SIZE = 64
+# However long the state stands, a document is rendered again after this: a bound on what the
+# state cannot see can leave stale (a claim edited in a shell or by hand, without a SeatChange;
+# price rules edited back to the same sums).
+SEAT_MAP_CACHE_SECONDS = 60
+_rendered: OrderedDict[int, _Rendered] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+@receiver(setting_changed)
+def _seat_map_settings_changed(setting: str, **kwargs) -> None:
+    """The document states these settings too: renderings made under others are forgotten
+    (only tests change settings in a running process)."""
+    if setting in ("ACCESSIBLE_RELEASE_MINUTES", "CURRENCY"):
+        with _rendered_lock:
+            _rendered.clear()
+
+
+def seat_map_body(state: SeatMapState) -> bytes:
+    """`seat_map_json` encoded, from the per-process cache while a fresh render would give the
+    same bytes: the same state (the version, prices, hall, start), and before the first instant
+    that changes the document (`_seat_map_render`). Hit: nothing more than the state's query.
+    Miss: the price rules and the live claims (two queries) and the rendering."""
+    now = timezone.now()
+    with _rendered_lock:
+        cached = _rendered.get(state.showtime_id)
+        if cached is not None:
+            _rendered.move_to_end(state.showtime_id)
+    if cached is not None and cached.state == state and now < cached.until:
+        return cached.body
+    document, until = _seat_map_render(state, now)
+    body = document.encode()
+    bound = now + timedelta(seconds=SEAT_MAP_CACHE_SECONDS)
+    entry = _Rendered(state, body, bound if until is None else min(until, bound))
+    with _rendered_lock:
+        _rendered[state.showtime_id] = entry
+        _rendered.move_to_end(state.showtime_id)
+        while len(_rendered) > SEAT_MAP_CACHE_SIZE:
+            _rendered.popitem(last=False)
+    return body
 
 
 def seat_map_changes(state: SeatMapState, since: int) -> dict | None:
     """The seats of a showtime whose status changed after version `since`, as they are now;
     None when `since` is no version of this map (newer than it - or its log was purged, the
     showtime long over), and the client must reload the whole map. A showtime's log is kept
-    whole while it can be sold (`seat_changes_purge`), so any older version is answered."""
+    whole while it can be sold (`seat_changes_purge`), so any older version is answered.
+    One query (plain SQL): the changed seats with their live claims."""
     if since > state.version:
         return None
-    seat_ids = sorted(
-        set(
-            SeatChange.objects.filter(showtime_id=state.showtime_id, id__gt=since).values_list(
-                "seat_id", flat=True
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            SEAT_CHANGES.format(change=SeatChange._meta.db_table, claim=SeatClaim._meta.db_table),
+            [
+                state.showtime_id,
+                since,
+                state.showtime_id,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
         )
-    )
-    states = _seat_states(state.showtime_id, timezone.now(), seat_ids)
+        rows = cursor.fetchall()
+    converters, encoder = _datetime_converters(), DjangoJSONEncoder()
+    seats = []
+    for seat_id, claimed, expires_at in rows:
+        if not claimed:
+            status, held_until = "available", None
+        elif expires_at is None:
+            status, held_until = "sold", None
+        else:
+            status = "held"
+            held_until = encoder.default(_datetime_from_db(expires_at, converters))
+        seats.append({"id": seat_id, "status": status, "held_until": held_until})
     return {
         "showtime": state.showtime_id,
         "since": since,
         "version": state.version,
-        "seats": [
-            {
-                "id": seat_id,
-                "status": states.get(seat_id, ("available",))[0],
-                "held_until": json.loads(states[seat_id][1]) if seat_id in states else None,
-            }
-            for seat_id in seat_ids
-        ],
+        "seats": seats,
     }
+
+
+SEAT_CHANGES = """
+    SELECT c.seat_id, k.id IS NOT NULL, k.expires_at
+    FROM (SELECT DISTINCT seat_id FROM {change} WHERE showtime_id = %s AND id > %s) c
+    LEFT JOIN {claim} k ON k.showtime_id = %s AND k.seat_id = c.seat_id
+        AND (k.expires_at IS NULL OR k.expires_at > %s)
+    ORDER BY c.seat_id
+"""
 
 
 def _count_per_showtime(queryset: QuerySet) -> Coalesce:

@@ -24,8 +24,8 @@ from ..exceptions import ResyncRequired, SeatsUnavailable, ShowtimeNotBookable
 from ..seat_rules import Pick
 from ..selectors import (
     best_seats_propose,
+    seat_map_body,
     seat_map_changes,
-    seat_map_json,
     seat_map_state,
 )
 from . import serializers as s
@@ -59,7 +59,10 @@ CACHE_CONTROL_HEADER = {
 class SeatMapView(APIView):
     """The page every customer reloads, and thousands poll when a premiere goes on sale: no
     authentication or throttling (nothing personal is in it; a CDN or proxy in front limits
-    rates), and a poller whose copy is current costs one indexed read and gets 304."""
+    rates), and a poller whose copy is current costs one indexed read and gets 304.
+
+    `booking.middleware.SeatMapPollMiddleware` answers plain GETs of this view (no query) before
+    the rest of the stack, with the same bytes; this view answers the others (`?since=`, ...)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -76,7 +79,7 @@ class SeatMapView(APIView):
         if tag and request.method == "GET" and "since" not in request.GET:
             state = seat_map_state(kwargs["pk"])
             if state is not None and tag == state.etag:
-                return HttpResponseNotModified(headers=_seat_map_headers(state))
+                return HttpResponseNotModified(headers=seat_map_headers(state))
         return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
@@ -112,13 +115,13 @@ class SeatMapView(APIView):
         state = seat_map_state(pk)
         if state is None:
             raise NotFound()
-        headers = _seat_map_headers(state)
+        headers = seat_map_headers(state)
         if request.headers.get("If-None-Match") == state.etag:
             return HttpResponseNotModified(headers=headers)
         since = request.query_params.get("since")
         if since is None:
             return HttpResponse(
-                seat_map_json(state), content_type="application/json", headers=headers
+                seat_map_body(state), content_type="application/json", headers=headers
             )
         if not (since.isascii() and since.isdigit()):
             raise ValidationError({"since": ["A version: a whole number."]})
@@ -131,7 +134,7 @@ class SeatMapView(APIView):
 SEAT_MAP_CACHE_CONTROL = "public, max-age=1, stale-while-revalidate=5"
 
 
-def _seat_map_headers(state) -> dict[str, str]:
+def seat_map_headers(state) -> dict[str, str]:
     return {"ETag": state.etag, "Cache-Control": SEAT_MAP_CACHE_CONTROL}
 
 

@@ -315,10 +315,13 @@ def test_seat_map_takes_three_queries_whatever_the_hall(
     url = f"/api/v1/showtimes/{showtime.pk}/seats/"
     with django_assert_num_queries(4):  # the hall's seats, the first time in this process
         api_client.get(url)
-    with django_assert_num_queries(3):  # showtime, price rules, live claims
+    BookingFactory(showtime=showtime, seats=[showtime.hall.seats.get(row="A", number=2).pk])
+    with django_assert_num_queries(3):  # showtime, price rules, live claims: a new version
         body = api_client.get(url).json()
     assert len(body["seats"]) == sum(row["seats"] for row in layout["rows"])
-    assert body["counts"]["sold"] == 1
+    assert body["counts"] == {"available": len(body["seats"]) - 2, "held": 1, "sold": 1}
+    with django_assert_num_queries(1):  # showtime: the map rendered for it stands
+        assert api_client.get(url).json() == body
 
 
 def test_seat_map_follows_a_new_layout(api_client, admin_api):

@@ -50,6 +50,10 @@ MIDDLEWARE = [
     # As high as possible (corsheaders' advice): every answer, errors included, is readable by the
     # single-page app.
     "corsheaders.middleware.CorsMiddleware",
+    # The seat map's pollers, answered here with what the view would send (see its module's
+    # docstring): after CORS, whose headers every answer carries; before anything else. A request
+    # the middlewares below would refuse or redirect (an unknown Host, ...) it leaves to them.
+    "booking.middleware.SeatMapPollMiddleware",
     # Before anything that reads the Host header or the body (see its docstring).
     "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,161 @@
+"""The seat map's pollers, answered before the framework: thousands poll one map when a premiere
+goes on sale, and most of them only to hear that nothing changed.
+
+`SeatMapPollMiddleware` sits right after CorsMiddleware (so its answers carry CORS headers like
+any other) and answers `GET|HEAD /api/v1/showtimes/<id>/seats/` without a query string itself:
+one indexed read (`seat_map_state`), then 304 when `If-None-Match` is the current ETag, else the
+document from the per-process cache (`seat_map_body`). Its answers are those `SeatMapView`
+gives through the whole stack, byte for byte: the view's headers, DRF's (`Allow`), and those the
+middlewares below add to an answer (security headers, the CSP, `Content-Length`), learned once
+from the middlewares themselves. Anything else - `?since=`, other methods, an unknown showtime,
+a request the stack below would refuse or redirect, any error - goes down the stack as before.
+"""
+
+import logging
+import re
+import threading
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
+from django.core.signals import setting_changed
+from django.db import DatabaseError, connection
+from django.dispatch import receiver
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
+
+from .api.seat_maps import SeatMapView, seat_map_headers
+from .selectors import seat_map_body, seat_map_state
+
+logger = logging.getLogger(__name__)
+
+# `booking.api.urls`' route of SeatMapView (a test holds the two together). ASCII digits only,
+# like the `int` path converter.
+SEAT_MAP_PATH = re.compile(r"/api/v1/showtimes/([0-9]+)/seats/\Z")
+
+# The middlewares that may follow this one, by what they do to a plain GET of the seat map:
+# None - nothing (their checks that would answer instead are made here, and a request that
+# would fail one goes down the stack); "headers" - they add headers to its answer, which this
+# middleware learns from them. With any other middleware after it, it stands aside.
+FOLLOWERS = {
+    # An unknown Host, a body over the limit: checked here.
+    "core.middleware.ApiErrorMiddleware": None,
+    # The HTTPS redirect: checked here; the headers.
+    "django.middleware.security.SecurityMiddleware": "headers",
+    "whitenoise.middleware.WhiteNoiseMiddleware": None,  # static files only
+    "django.contrib.sessions.middleware.SessionMiddleware": None,  # no session read
+    # PREPEND_WWW, DISALLOWED_USER_AGENTS: checked here; Content-Length.
+    "django.middleware.common.CommonMiddleware": "headers",
+    "django.middleware.csrf.CsrfViewMiddleware": None,  # a safe method, no token read
+    "django.contrib.auth.middleware.AuthenticationMiddleware": None,  # a lazy user, not read
+    "django.contrib.messages.middleware.MessageMiddleware": None,
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": "headers",
+    "csp.middleware.CSPMiddleware": "headers",
+    "axes.middleware.AxesMiddleware": None,  # sign-ins only
+}
+
+
+class SeatMapPollMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        following = settings.MIDDLEWARE[settings.MIDDLEWARE.index(_NAME) + 1 :]
+        unknown = [name for name in following if name not in FOLLOWERS]
+        if unknown:
+            raise MiddlewareNotUsed(f"The seat map's fast path is off: {', '.join(unknown)}")
+        self.finishers = [
+            import_string(name) for name in reversed(following) if FOLLOWERS[name] == "headers"
+        ]
+        # The headers DRF adds to every answer of the view (`APIView.finalize_response`).
+        view = SeatMapView()
+        view.setup(None)
+        self.view_headers = view.default_response_headers
+
+    def __call__(self, request):
+        match = SEAT_MAP_PATH.match(request.path_info)
+        if match is None or not self._plain(request):
+            return self.get_response(request)
+        try:
+            response = self._answer(request, int(match[1]))
+        except DatabaseError:
+            # The stack below meets the same trouble and answers it (503 and the rest): with
+            # the connection checked again, as Django does before a request's first query.
+            connection.health_check_done = False
+            response = None
+        except Exception:
+            logger.exception("The seat map's fast path failed; the view answers instead.")
+            response = None
+        return self.get_response(request) if response is None else response
+
+    def _plain(self, request) -> bool:
+        """A request the stack below would hand to the view as it is: no query, no body, an
+        allowed host, nothing to redirect."""
+        meta = request.META
+        if request.method not in ("GET", "HEAD") or meta.get("QUERY_STRING"):
+            return False
+        if meta.get("CONTENT_LENGTH", "0") not in ("", "0"):
+            return False
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return False
+        if settings.PREPEND_WWW or settings.DISALLOWED_USER_AGENTS:
+            return False
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return False
+        return True
+
+    def _answer(self, request, showtime_id: int):
+        # Persistent connections are checked with a round trip (`ping`) before each request's
+        # first query (CONN_HEALTH_CHECKS): on this path, one of its two round trips. Skipped:
+        # if the server has closed the connection meanwhile, the read fails instead of the
+        # ping, and the stack below checks and reconnects (`__call__`).
+        connection.health_check_done = True
+        state = seat_map_state(showtime_id)
+        if state is None:
+            return None  # the view's 404
+        headers = seat_map_headers(state)
+        current = request.META.get("HTTP_IF_NONE_MATCH") == state.etag
+        if current:
+            response = HttpResponseNotModified(headers=headers)
+        else:
+            body = seat_map_body(state)
+            response = HttpResponse(body, content_type="application/json", headers=headers)
+        if not current or request.method == "HEAD":  # the view's, past its `dispatch`
+            for name, value in self.view_headers.items():
+                if name == "Vary":
+                    patch_vary_headers(response, [value])
+                else:
+                    response[name] = value
+        for name, value in self._finishing_headers(request):
+            response[name] = value if name != "Content-Length" else str(len(response.content))
+        return response
+
+    def _finishing_headers(self, request) -> tuple[tuple[str, str], ...]:
+        """What the middlewares below add to the view's answer, in their order: learned from
+        them, once per settings and scheme (HSTS is for HTTPS only)."""
+        secure = request.is_secure()
+        headers = _learned.get(secure)
+        if headers is None:
+            probe = HttpResponse(content_type="application/json")
+            before = set(probe.headers)
+            for finisher in self.finishers:
+                probe = finisher(_unused).process_response(request, probe)
+            headers = tuple((k, v) for k, v in probe.headers.items() if k not in before)
+            with _learned_lock:
+                _learned[secure] = headers
+        return headers
+
+
+def _unused(request):
+    raise AssertionError("Only the middlewares' process_response is called.")
+
+
+_NAME = f"{SeatMapPollMiddleware.__module__}.{SeatMapPollMiddleware.__qualname__}"
+_learned: dict[bool, tuple[tuple[str, str], ...]] = {}
+_learned_lock = threading.Lock()
+
+
+@receiver(setting_changed)
+def _forget_learned_headers(**kwargs) -> None:
+    with _learned_lock:
+        _learned.clear()
