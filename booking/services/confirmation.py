@@ -16,7 +16,7 @@ from ..exceptions import (
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from . import discounts
-from .common import booking_email, seat_changes_record, seat_labels, seat_taken
+from .common import CONFIRMATION, booking_email, seat_changes_record, seat_labels, seat_taken
 
 
 def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
@@ -81,7 +81,7 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
     booking.pending = None
     booking.confirmed_at = now
     booking.save(update_fields=["status", "pending", "confirmed_at"])
-    booking_email(booking, "booking/email/confirmed")
+    booking_email(booking, CONFIRMATION)
     return booking
 
 
@@ -95,5 +95,5 @@ def booking_confirmation_resend(*, booking_id: int) -> Booking:
                 f"Booking {booking.reference} is {booking.effective_status.lower()}: it has no "
                 "tickets to send."
             )
-        booking_email(booking, "booking/email/confirmed")
+        booking_email(booking, CONFIRMATION)
     return booking
