@@ -1,3 +1,5 @@
+from functools import cache
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -33,6 +35,14 @@ PAY_KEY = OpenApiParameter(
     description="Required. A retry with the same key and body returns the first answer - a "
     "decline included - and never charges twice; another body with the same key is 409.",
 )
+
+
+@cache
+def _booking_serializer() -> BookingSerializer:
+    """The answer's serializer, one per process. Making one costs more than rendering a booking
+    with it (DRF deep-copies every declared field, the nested serializers' too); rendering keeps
+    nothing on it, so one serves every request."""
+    return BookingSerializer()
 
 
 @extend_schema(tags=["payments"])
@@ -72,8 +82,9 @@ class PayView(APIView):
                 card=CardDetails(**data["card"]) if "card" in data else None,
                 resumed=resumed,
             )
-            booking = payment_summaries_attach([booking_queryset().get(pk=booking.pk)])[0]
-            return status.HTTP_200_OK, BookingSerializer(booking).data
+            if not hasattr(booking, "payment_summary"):  # not charged by this call: read it
+                booking = payment_summaries_attach([booking_queryset().get(pk=booking.pk)])[0]
+            return status.HTTP_200_OK, _booking_serializer().to_representation(booking)
 
         status_code, body, replayed = idempotent(
             user=request.user,
