@@ -75,6 +75,9 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "created_at",
         "sent_at",
         "message_id",
+        "renderer",
+        "render_params",
+        "rendered_at",
         "body_text",
     ]
     fields = readonly_fields

@@ -2,14 +2,23 @@
 worker once that transaction has committed (`core.outbox`).
 
 A rolled-back transaction leaves no mail; a committed one never loses its mail, whatever the mail
-server does meanwhile. The message is rendered here, so it says what was true when it was written.
+server does meanwhile. Two ways to write one:
+
+- `email_send_on_commit`: rendered here, so it says what was true when it was written (a link
+  with a token only this request knows, a cancellation's "we are refunding").
+- `email_queue_on_commit`: the row says what to send - the template, a renderer registered with
+  `email_renderer` and its parameters (ids) - and the worker renders it from the database on its
+  first attempt, storing subject, bodies and files on the row (`core.outbox`): a retry or the
+  admin's "send again" sends the same mail. For mails written while rows are locked on a hot
+  path (a booking's confirmation): the change's transaction pays for one insert, not for the
+  templates, the QR codes' payloads or the calendar file.
 """
 
 import re
 import secrets
 import string
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
@@ -39,6 +48,26 @@ class EmailFile:
     @classmethod
     def qr_code(cls, *, content_id: str, text: str) -> "EmailFile":
         return cls(f"{content_id}.png", "image/png", content_id=content_id, qr_text=text)
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    """What a renderer makes of the database for a mail: its templates' context and its files."""
+
+    context: dict
+    attachments: list[EmailFile] = field(default_factory=list)
+
+
+# renderer(template, **params) -> EmailContent, by name (see `email_renderer`).
+Renderer = Callable[..., EmailContent]
+_renderers: dict[str, Renderer] = {}
+
+
+def email_renderer(name: str, renderer: Renderer) -> None:
+    """Register how mails written with `email_queue_on_commit(renderer=name)` are rendered: apps
+    above core register theirs in their `AppConfig.ready()` (core never imports them), so that
+    every process that sends mail - a web worker without a broker, a Celery worker - has them."""
+    _renderers[name] = renderer
 
 
 def email_context(context: dict) -> dict:
@@ -90,6 +119,7 @@ def email_send_on_commit(
             subject=subject[:300],
             body_text=text,
             body_html=html,
+            rendered_at=timezone.now(),
             message_id=_message_id(),
             next_attempt_at=timezone.now(),
         )
@@ -106,3 +136,41 @@ def email_send_on_commit(
         )
     transaction.on_commit(partial(email_delivery_enqueue, email.pk), robust=True)
     return email
+
+
+def email_queue_on_commit(
+    *, to: Iterable[str], template: str, renderer: str, params: dict
+) -> OutboundEmail:
+    """Write a mail to the outbox, in the caller's transaction, to be rendered when it is sent:
+    `renderer(template, **params)` (registered with `email_renderer`; `params` as JSON) makes its
+    context and files from the database then. One insert, nothing rendered now.
+
+    The mail says what is true when it is first sent - for a mail sent right after its change
+    commits, what the change wrote. Called outside a transaction, the row is written at once.
+    """
+    if renderer not in _renderers:
+        raise LookupError(f"No e-mail renderer {renderer!r} is registered.")
+    email = OutboundEmail.objects.create(
+        to=list(to),
+        template=template,
+        subject="",
+        body_text="",
+        body_html="",
+        renderer=renderer,
+        render_params=params,
+        message_id=_message_id(),
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(partial(email_delivery_enqueue, email.pk), robust=True)
+    return email
+
+
+def email_content_render(email: OutboundEmail) -> tuple[str, str, str, list[EmailFile]]:
+    """Subject, text, HTML and files of a mail written with `email_queue_on_commit`, from the
+    database as it is now. Raises LookupError for a renderer this process does not know."""
+    renderer = _renderers.get(email.renderer)
+    if renderer is None:
+        raise LookupError(f"No e-mail renderer {email.renderer!r} is registered.")
+    content = renderer(email.template, **email.render_params)
+    subject, text, html = email_render(email.template, content.context)
+    return subject[:300], text, html, list(content.attachments)

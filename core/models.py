@@ -31,7 +31,10 @@ class IdempotencyKey(models.Model):
 
 class OutboundEmail(models.Model):
     """An e-mail in the outbox: written in the transaction of the change that causes it, then
-    delivered by a worker (`core.outbox`). Rendered when written, so it says what was true then.
+    delivered by a worker (`core.outbox`). Rendered when written (`core.emails.
+    email_send_on_commit`), or - a mail made of what the database holds, such as a booking's
+    confirmation - by the worker on its first attempt (`renderer`, `render_params`): its subject,
+    bodies and files are stored then (`rendered_at`), and every later attempt sends those.
 
     QUEUED -> SENDING (claimed by one worker until `claimed_until`) -> SENT; back to QUEUED with
     a later `next_attempt_at` after a failed attempt; FAILED after `EMAIL_MAX_ATTEMPTS`.
@@ -48,6 +51,12 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
+    # A mail rendered when it is sent: the registered renderer (`core.emails.email_renderer`)
+    # that makes its context and files from the database, and what it is given (ids).
+    renderer = models.CharField(max_length=50, blank=True)
+    render_params = models.JSONField(default=dict, blank=True)
+    # When subject, bodies and files were rendered; NULL: not yet (the first attempt does it).
+    rendered_at = models.DateTimeField(null=True, blank=True)
     # The same Message-ID on every attempt: a mail client shows a rare second delivery once.
     message_id = models.CharField(max_length=255)
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
@@ -72,7 +81,7 @@ class OutboundEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} -> {', '.join(self.to)}"
+        return f"{self.subject or self.template} -> {', '.join(self.to)}"
 
 
 class OutboundEmailAttachment(models.Model):

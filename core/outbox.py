@@ -7,6 +7,11 @@ back with an exponential backoff; after `EMAIL_MAX_ATTEMPTS` (or a permanent ref
 FAILED, and the admin's "send again" queues it anew. A worker killed mid-send leaves its claim
 to run out (`EMAIL_SEND_LEASE_SECONDS`); the sweep then hands the message to another worker.
 
+A mail written to be rendered when it is sent (`core.emails.email_queue_on_commit`) is rendered
+by the worker that holds its claim, from the database, and stored on its row - subject, bodies,
+files - in one transaction, under the claim, before the mail server is talked to: whatever
+happens next, every later attempt (and "send again") sends what was stored.
+
 With a broker (`CELERY_BROKER_URL`) the tasks run on Celery workers; without one they run
 in-process after commit, and what failed waits for `manage.py send_queued_mail` (cron).
 """
@@ -28,7 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import OutboundEmail
+from .models import OutboundEmail, OutboundEmailAttachment
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +116,11 @@ def qr_png(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def email_message_build(email: OutboundEmail) -> OutboxMessage:
-    """The e-mail a stored message stands for (its QR codes drawn now)."""
+def email_message_build(
+    email: OutboundEmail, files: list[OutboundEmailAttachment] | None = None
+) -> OutboxMessage:
+    """The e-mail a stored message stands for (its QR codes drawn now); `files`: its attachments
+    when the caller has them (read otherwise)."""
     message = OutboxMessage(
         subject=email.subject,
         body=email.body_text,
@@ -120,7 +128,7 @@ def email_message_build(email: OutboundEmail) -> OutboxMessage:
         headers={"Message-ID": email.message_id},
     )
     message.attach_alternative(email.body_html, "text/html")
-    for file in email.attachments.all():
+    for file in email.attachments.all() if files is None else files:
         content = qr_png(file.qr_text) if file.qr_text else bytes(file.content)
         if file.content_id:
             message.inline_images.append((file.content_id, file.filename, content, file.mimetype))
@@ -150,12 +158,18 @@ def email_message_send(*, message_id: int) -> Delivery:
     token = _claim(message_id, now)
     if token is None:
         return _unclaimed(message_id, now)
-    email = OutboundEmail.objects.prefetch_related("attachments").get(pk=message_id)
+    email = OutboundEmail.objects.get(pk=message_id)
     mine = OutboundEmail.objects.filter(pk=message_id, claim=token)
     try:
-        message = email_message_build(email)
+        if email.rendered_at is None:
+            files = _rendered_store(email, token)
+        else:
+            files = list(email.attachments.all())
+        message = email_message_build(email, files)
         message.connection = get_connection(timeout=email_timeout())
         message.send()
+    except ClaimLost:
+        return _unclaimed(message_id, timezone.now())
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if _permanent(exc) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
@@ -183,6 +197,40 @@ def email_message_send(*, message_id: int) -> Delivery:
     mine.update(status=Status.SENT, claim="", claimed_until=None, sent_at=timezone.now())
     logger.info("E-mail %s sent (%s)", message_id, email.template)
     return Delivery(Status.SENT)
+
+
+class ClaimLost(Exception):
+    """This worker's claim ran out, and another worker has the message now."""
+
+
+def _rendered_store(email: OutboundEmail, token: str) -> list[OutboundEmailAttachment]:
+    """Render a mail written to be rendered when sent, and store it on its row - subject, bodies,
+    files, `rendered_at` - in one transaction, under this worker's claim; returns its files. A
+    render that fails is a failed attempt like any (retried, then FAILED; the error recorded).
+    Raises ClaimLost when the claim ran out meanwhile (the message is another worker's now)."""
+    from .emails import email_content_render  # the writing side imports this module
+
+    subject, text, html, files = email_content_render(email)
+    now = timezone.now()
+    with transaction.atomic():
+        stored = OutboundEmail.objects.filter(pk=email.pk, claim=token, rendered_at=None).update(
+            subject=subject, body_text=text, body_html=html, rendered_at=now
+        )
+        if not stored:
+            raise ClaimLost()
+        rows = OutboundEmailAttachment.objects.bulk_create(
+            OutboundEmailAttachment(
+                email=email,
+                filename=file.filename,
+                mimetype=file.mimetype,
+                content=file.content,
+                content_id=file.content_id,
+                qr_text=file.qr_text,
+            )
+            for file in files
+        )
+    email.subject, email.body_text, email.body_html, email.rendered_at = subject, text, html, now
+    return rows
 
 
 def _unclaimed(message_id: int, now: datetime) -> Delivery:

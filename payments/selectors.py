@@ -18,15 +18,20 @@ def payment_summaries(booking_ids: list[int]) -> dict[int, dict]:
         current = summaries.get(payment.booking_id)
         if current and current["status"] != PaymentStatus.FAILED == payment.status:
             continue  # a failed retry does not hide the payment that went through
-        summaries[payment.booking_id] = {
-            "id": payment.pk,
-            "status": payment.status,
-            "amount": payment.amount,
-            "amount_refunded": payment.amount_refunded,
-            "currency": payment.currency,
-            "method": payment.method,
-            "card_brand": payment.card_brand,
-            "card_last4": payment.card_last4,
-            "being_confirmed": payment.status == PaymentStatus.PENDING,
-        }
+        summaries[payment.booking_id] = payment_summary(payment)
     return summaries
+
+
+def payment_summary(payment: Payment) -> dict:
+    """What a booking shows of one payment (booking's `PaymentSummarySerializer`)."""
+    return {
+        "id": payment.pk,
+        "status": payment.status,
+        "amount": payment.amount,
+        "amount_refunded": payment.amount_refunded,
+        "currency": payment.currency,
+        "method": payment.method,
+        "card_brand": payment.card_brand,
+        "card_last4": payment.card_last4,
+        "being_confirmed": payment.status == PaymentStatus.PENDING,
+    }

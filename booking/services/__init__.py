@@ -14,6 +14,7 @@ sent by a worker after commit; refunds happen after commit.
 from .cancellation import booking_cancel, showtime_cancel
 from .checkin import ticket_check_in
 from .confirmation import (
+    booking_charge_check,
     booking_confirm,
     booking_confirm_locked,
     booking_confirmation_resend,
@@ -30,6 +31,7 @@ __all__ = [
     "SeatPick",
     "SeatRequest",
     "booking_cancel",
+    "booking_charge_check",
     "booking_confirm",
     "booking_confirm_locked",
     "booking_confirmation_resend",

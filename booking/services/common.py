@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.db import rows_insert
-from core.emails import EmailFile, email_send_on_commit
+from core.emails import EmailContent, EmailFile, email_queue_on_commit, email_send_on_commit
 from screening.models import Seat
 
 from ..models import Booking, BookingStatus, SeatChange, SeatClaim
@@ -76,22 +76,53 @@ def booking_recipient(booking: Booking) -> User | None:
     return booking.user
 
 
+# The confirmation is rendered when it is sent, from the database (`core.emails`): written while
+# a payment holds the booking's locks, it costs that transaction one insert. The cancellations are
+# rendered when written: they say what was paid and is being refunded at the cancellation, before
+# the refunds (after commit) change it.
+CONFIRMATION = "booking/email/confirmed"
+RENDERED_WHEN_SENT = {CONFIRMATION}
+# The name the booking mails' renderer is registered under (booking/apps.py).
+RENDERER = "booking"
+
+
 def booking_email(booking: Booking, template: str) -> None:
-    """Write a booking's mail to the outbox, in the caller's transaction: where and when (the
-    cinema's address, its local time and zone), the tickets, the link to the booking in the app.
-    The confirmation carries a QR code per ticket and a calendar entry; a cancellation the
-    reason given and what is refunded. Sent to `booking_recipient` (nobody for a walk-in who gave
-    no address)."""
+    """Write a booking's mail to the outbox, in the caller's transaction (see
+    `booking_email_content` for what it says). Sent to `booking_recipient` (nobody for a walk-in
+    who gave no address)."""
     recipient = booking_recipient(booking)
     if recipient is None:
         return
+    if template in RENDERED_WHEN_SENT:
+        email_queue_on_commit(
+            to=[recipient.email],
+            template=template,
+            renderer=RENDERER,
+            params={"booking_id": booking.pk},
+        )
+        return
+    content = booking_email_content(template, booking_id=booking.pk)
+    email_send_on_commit(
+        to=[recipient.email],
+        template=template,
+        context=content.context,
+        attachments=content.attachments,
+    )
+
+
+def booking_email_content(template: str, *, booking_id: int) -> EmailContent:
+    """What a booking's mail says, from the database as it is now: where and when (the cinema's
+    address, its local time and zone), the tickets, the payment, the link to the booking in the
+    app; a cancellation the reason given and what is refunded. The confirmation carries a QR code
+    per ticket (its signed payload, drawn when sent) and a calendar entry. The renderer of the
+    booking mails (registered in booking/apps.py)."""
     booking = Booking.objects.select_related(
         "user", "showtime__movie", "showtime__hall__cinema"
-    ).get(pk=booking.pk)
+    ).get(pk=booking_id)
     tickets = list(booking.tickets.select_related("seat").order_by("seat__y", "seat__x"))
     context = booking_document_context(booking, tickets)
     attachments = []
-    if booking.status == BookingStatus.CONFIRMED:
+    if template == CONFIRMATION:
         attachments = [
             EmailFile.qr_code(content_id=f"ticket-{ticket.pk}", text=ticket_payload(ticket))
             for ticket in tickets
@@ -103,9 +134,5 @@ def booking_email(booking: Booking, template: str) -> None:
                 booking_calendar(booking, tickets),
             )
         )
-    email_send_on_commit(
-        to=[recipient.email],
-        template=template,
-        context={**context, "user": recipient},
-        attachments=attachments,
-    )
+    recipient = booking_recipient(booking) or booking.user
+    return EmailContent({**context, "user": recipient}, attachments)

@@ -3,10 +3,10 @@
 import secrets
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from screening.models import Seat, Showtime, ShowtimeStatus
+from screening.models import Seat, ShowtimeStatus
 
 from .. import locks
 from ..exceptions import (
@@ -16,23 +16,25 @@ from ..exceptions import (
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from . import discounts
-from .common import booking_email, seat_changes_record, seat_labels, seat_taken
+from .common import CONFIRMATION, booking_email, seat_changes_record, seat_labels, seat_taken
 
 
-def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
+def booking_payable_check(
+    booking: Booking, now: datetime, tickets: list[Ticket] | None = None
+) -> dict[int, Seat]:
     """Whether a locked booking can be paid - and so confirmed - now; returns its seats, locked.
+    `tickets`: the booking's, when the caller has read them (read here otherwise).
 
     A hold that has expired can still be paid while none of its seats has been taken since - and
     its promo code still allows its use. Raises BookingNotPayable (a cancelled booking; a showtime
     cancelled or started) and HoldExpired (410: its hold ran out and some of its seats are someone
     else's now, or its promo code's last use).
     """
-    if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
-        raise BookingNotPayable("This booking has been cancelled.")
-    showtime = Showtime.objects.get(pk=booking.showtime_id)
-    if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= now:
-        raise BookingNotPayable("This showtime has been cancelled or has started.")
-    seat_ids = sorted(booking.tickets.values_list("seat_id", flat=True))
+    _booking_payable_state_check(booking, now)
+    if tickets is None:
+        seat_ids = sorted(booking.tickets.values_list("seat_id", flat=True))
+    else:
+        seat_ids = sorted(ticket.seat_id for ticket in tickets)
     locked = locks.seats_lock(booking.showtime_id, seat_ids)
     lost = [
         seat
@@ -49,6 +51,32 @@ def booking_payable_check(booking: Booking, now: datetime) -> dict[int, Seat]:
     return locked
 
 
+def _booking_payable_state_check(booking: Booking, now: datetime) -> None:
+    """The booking's and its showtime's state allow paying. `locks.booking_lock` has read the
+    showtime with its lock: `booking.showtime` costs no query then."""
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+        raise BookingNotPayable("This booking has been cancelled.")
+    showtime = booking.showtime
+    if showtime.status != ShowtimeStatus.SCHEDULED or showtime.starts_at <= now:
+        raise BookingNotPayable("This showtime has been cancelled or has started.")
+
+
+def booking_charge_check(booking: Booking, now: datetime) -> None:
+    """Whether a booking locked by `locks.booking_lock` may be charged now: what
+    `booking_payable_check` checks, before the card is charged (the confirmation checks it all
+    again under its own locks, and a charge it cannot confirm is refunded).
+
+    A live hold (PENDING, not expired) needs no look at its seats or its promo code: its claims
+    are its own and live, and only services holding the booking's lock delete them (cancelling,
+    replacing it) before they expire - so does its use of a promotion. Raises what
+    `booking_payable_check` raises.
+    """
+    if booking.status == BookingStatus.PENDING and booking.expires_at > now:
+        _booking_payable_state_check(booking, now)
+        return
+    booking_payable_check(booking, now)
+
+
 def booking_confirm(*, booking_id: int) -> Booking:
     """Turn a hold into sold tickets, each with an unguessable code (a free booking; payments
     confirms a paid one inside its own transaction with `booking_confirm_locked`). Idempotent.
@@ -63,26 +91,58 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
     raises."""
     if booking.status == BookingStatus.CONFIRMED:
         return booking
-    locked = booking_payable_check(booking, now)
+    # Read once: the seats to lock, the codes to write, and what the caller renders.
+    loaded = (
+        Ticket.objects.filter(booking=booking).select_related("seat").order_by("seat__y", "seat__x")
+    )
+    tickets = list(loaded)
+    locked = booking_payable_check(booking, now, tickets)
     # Sell what this booking still holds; claim again what it lost to expiry (still free).
     SeatClaim.objects.filter(booking=booking).update(expires_at=None)
     seat_changes_record(booking.showtime_id, sorted(locked))
     reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
-    SeatClaim.objects.filter(pk__in=[seat.claim_id for seat in reclaim if seat.claim_id]).delete()
-    SeatClaim.objects.bulk_create(
-        SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking) for seat in reclaim
-    )
-    tickets = list(booking.tickets.all())
+    if reclaim:
+        lapsed = [seat.claim_id for seat in reclaim if seat.claim_id]
+        SeatClaim.objects.filter(pk__in=lapsed).delete()
+        SeatClaim.objects.bulk_create(
+            SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking)
+            for seat in reclaim
+        )
     for ticket in tickets:
         ticket.code = secrets.token_urlsafe(16)
-    Ticket.objects.bulk_update(tickets, ["code"])
+    _ticket_codes_write(tickets)
     discounts.redemption_confirm(booking)
     booking.status = BookingStatus.CONFIRMED
     booking.pending = None
     booking.confirmed_at = now
-    booking.save(update_fields=["status", "pending", "confirmed_at"])
-    booking_email(booking, "booking/email/confirmed")
+    Booking.objects.filter(pk=booking.pk).update(
+        status=booking.status, pending=None, confirmed_at=now
+    )
+    booking_email(booking, CONFIRMATION)
+    # Hand back the tickets loaded with their seats, as `prefetch_related` would: `tickets.all()`
+    # costs no query, anything else on them queries as usual.
+    loaded._prefetch_done = True
+    booking._prefetched_objects_cache = {
+        **getattr(booking, "_prefetched_objects_cache", {}),
+        "tickets": loaded,
+    }
     return booking
+
+
+def _ticket_codes_write(tickets: list[Ticket]) -> None:
+    """Write the tickets' codes in one statement. Plain SQL: `bulk_update` builds an expression
+    per ticket, and costs more than the database's work."""
+    if not tickets:
+        return
+    cases = " ".join(["WHEN %s THEN %s"] * len(tickets))
+    ids = ", ".join(["%s"] * len(tickets))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Ticket._meta.db_table} SET code = CASE id {cases} END "  # noqa: S608
+            f"WHERE id IN ({ids})",
+            [value for ticket in tickets for value in (ticket.pk, ticket.code)]
+            + [ticket.pk for ticket in tickets],
+        )
 
 
 def booking_confirmation_resend(*, booking_id: int) -> Booking:
@@ -95,5 +155,5 @@ def booking_confirmation_resend(*, booking_id: int) -> Booking:
                 f"Booking {booking.reference} is {booking.effective_status.lower()}: it has no "
                 "tickets to send."
             )
-        booking_email(booking, "booking/email/confirmed")
+        booking_email(booking, CONFIRMATION)
     return booking

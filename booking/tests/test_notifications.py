@@ -161,6 +161,38 @@ def test_the_confirmation_has_all_a_customer_needs(
     assert found["text/calendar"].get_filename() == f"booking-{booking.reference}.ics"
 
 
+def test_the_confirmation_is_rendered_when_it_is_sent_not_while_paying(
+    customer, customer_api, showtime, django_capture_on_commit_callbacks
+):
+    """The paying transaction writes one outbox row saying what to send; the worker renders it
+    - text, HTML, QR codes, calendar entry - from the database when it sends it."""
+    held = customer_api.post(
+        BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": seats(showtime, "A1")[0]}]}
+    ).json()
+    with django_capture_on_commit_callbacks(execute=False) as delivery:
+        assert pay(customer_api, Booking(pk=held["id"])).status_code == 200
+    email = OutboundEmail.objects.get()
+    assert (email.to, email.template) == ([customer.email], "booking/email/confirmed")
+    assert (email.renderer, email.render_params) == ("booking", {"booking_id": held["id"]})
+    assert (email.subject, email.body_html, email.rendered_at) == ("", "", None)
+    assert not email.attachments.exists()
+
+    for callback in delivery:  # the worker, after the commit
+        callback()
+    (message,) = mail.outbox
+    assert message.subject == f"Your tickets for The Long Night - booking {held['reference']}"
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT
+    assert email.subject == message.subject
+    ticket = Ticket.objects.get(booking_id=held["id"])
+    assert ticket.code in email.body_text
+    stored = dict(email.attachments.values_list("filename", "qr_text"))
+    assert stored == {
+        f"ticket-{ticket.pk}.png": ticket_payload(ticket),
+        f"booking-{held['reference']}.ics": "",
+    }
+
+
 def flipped(signature: str) -> str:
     """The signature with one bit of its first byte changed (editing its base64 text could touch
     only the unused bits of the last character, and mean the same bytes)."""

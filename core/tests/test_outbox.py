@@ -12,7 +12,15 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.emails import EmailFile, email_send_on_commit
+from accounts.tests.factories import UserFactory
+from core import emails
+from core.emails import (
+    EmailContent,
+    EmailFile,
+    email_queue_on_commit,
+    email_renderer,
+    email_send_on_commit,
+)
 from core.models import OutboundEmail
 from core.outbox import (
     _claim,
@@ -280,3 +288,122 @@ def test_admin_lists_the_outbox_and_sends_again(
 def test_staff_cannot_see_the_outbox(staff, client):
     client.force_login(staff)
     assert client.get("/admin/core/outboundemail/").status_code == 403
+
+
+# Mails rendered when they are sent: a renderer that reads a user from the database.
+
+
+@pytest.fixture
+def greeting_renderer():
+    """Registers "greeting": the verification mail, addressed to a user as the database has them
+    when the mail is rendered, with a calendar file."""
+    calls = []
+
+    def render(template, *, user_id):
+        calls.append(user_id)
+        user = User.objects.get(pk=user_id)
+        return EmailContent(
+            {"user": user, "link": "https://app.example.com/x"},
+            [EmailFile("event.ics", "text/calendar", f"SUMMARY:{user.first_name}".encode())],
+        )
+
+    email_renderer("greeting", render)
+    yield calls
+    del emails._renderers["greeting"]
+
+
+def queue_greeting(user) -> OutboundEmail:
+    with transaction.atomic():
+        return email_queue_on_commit(
+            to=[user.email],
+            template="accounts/email/verify_email",
+            renderer="greeting",
+            params={"user_id": user.pk},
+        )
+
+
+def test_a_mail_rendered_when_sent_is_one_row_until_its_first_attempt(
+    greeting_renderer, django_capture_on_commit_callbacks
+):
+    user = UserFactory(first_name="Cara", email="cara@x.com")
+    email = queue_greeting(user)
+    # What the transaction wrote: what to send, nothing rendered.
+    assert (email.subject, email.body_text, email.rendered_at) == ("", "", None)
+    assert (email.renderer, email.render_params) == ("greeting", {"user_id": user.pk})
+    assert not email.attachments.exists()
+    assert greeting_renderer == []
+
+    User.objects.filter(pk=user.pk).update(first_name="Carla")  # what is true when it is sent
+    assert email_message_send(message_id=email.pk).status == Status.SENT
+    (message,) = mail.outbox
+    assert message.subject == "Confirm your e-mail address"
+    assert "Hello Carla" in message.body
+    assert "Hello Carla" in message.alternatives[0].content
+    assert message.attachments[0][:2] == ("event.ics", "SUMMARY:Carla")
+    email.refresh_from_db()
+    assert email.rendered_at is not None
+    assert email.subject == message.subject
+    assert "Hello Carla" in email.body_text
+    assert list(email.attachments.values_list("filename", flat=True)) == ["event.ics"]
+
+
+def test_a_retry_and_send_again_send_what_the_first_attempt_rendered(
+    smtp_server, settings, greeting_renderer, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_RETRY_BACKOFF_SECONDS = 0
+    smtp_server.stop()
+    user = UserFactory(first_name="Cara", email="cara@x.com")
+    email = queue_greeting(user)
+    assert email_message_send(message_id=email.pk).status == Status.QUEUED  # server down
+    email.refresh_from_db()
+    assert "Hello Cara" in email.body_text  # rendered and stored before the server was asked
+
+    User.objects.filter(pk=user.pk).update(first_name="Carla")
+    smtp_server.start()
+    call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with django_capture_on_commit_callbacks(execute=True):
+        email_messages_requeue(message_ids=[email.pk])  # the admin's "send again"
+    first, again = smtp_server.to("cara@x.com")
+    for message in (first, again):
+        plain = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+        assert "Hello Cara," in plain.get_payload(decode=True).decode()
+        assert message["Message-ID"] == email.message_id
+    assert greeting_renderer == [user.pk]  # rendered once
+
+
+def test_a_render_that_fails_is_a_failed_attempt(greeting_renderer, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    email = queue_greeting(User(pk=10**6, email="gone@x.com"))  # no such user
+    assert email_message_send(message_id=email.pk).status == Status.QUEUED
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.rendered_at) == (Status.QUEUED, 1, None)
+    assert "DoesNotExist" in email.last_error
+    OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    assert email_message_send(message_id=email.pk).status == Status.FAILED
+    assert mail.outbox == []
+
+
+def test_a_worker_whose_claim_ran_out_while_rendering_stores_and_sends_nothing(
+    greeting_renderer,
+):
+    user = UserFactory(email="cara@x.com")
+    email = queue_greeting(user)
+    render = emails._renderers["greeting"]
+
+    def slow_render(template, **params):
+        # Meanwhile its claim ran out and another worker claimed the mail.
+        OutboundEmail.objects.filter(pk=email.pk).update(claim="another worker's")
+        return render(template, **params)
+
+    email_renderer("greeting", slow_render)
+    assert email_message_send(message_id=email.pk).status == Status.SENDING
+    email.refresh_from_db()
+    assert (email.rendered_at, email.claim) == (None, "another worker's")
+    assert not email.attachments.exists()
+    assert mail.outbox == []
+
+
+def test_an_unknown_renderer_is_refused_when_the_mail_is_written():
+    with pytest.raises(LookupError), transaction.atomic():
+        email_queue_on_commit(to=["cara@x.com"], template="x", renderer="nobody", params={})
+    assert not OutboundEmail.objects.exists()

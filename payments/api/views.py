@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.api.serializers import BookingSerializer
+from booking.api.serializers import BookingSerializer, booking_render
 from booking.selectors import booking_queryset, payment_summaries_attach
 from core.filters import IdFilter
 from core.idempotency import (
@@ -72,8 +72,9 @@ class PayView(APIView):
                 card=CardDetails(**data["card"]) if "card" in data else None,
                 resumed=resumed,
             )
-            booking = payment_summaries_attach([booking_queryset().get(pk=booking.pk)])[0]
-            return status.HTTP_200_OK, BookingSerializer(booking).data
+            if not hasattr(booking, "payment_summary"):  # not charged by this call: read it
+                booking = payment_summaries_attach([booking_queryset().get(pk=booking.pk)])[0]
+            return status.HTTP_200_OK, booking_render(booking)
 
         status_code, body, replayed = idempotent(
             user=request.user,

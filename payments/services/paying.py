@@ -11,6 +11,7 @@ charges twice.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from booking import locks as booking_locks
 from booking import services as booking_services
 from booking.exceptions import BookingNotFound, BookingNotPayable, HoldExpired
 from booking.models import Booking, BookingStatus
+from screening.models import Showtime
 
 from ..audit import payment_event_record
 from ..cards import CardDetails, card_expired
@@ -34,6 +36,7 @@ from ..gateways import gateway
 from ..gateways.base import Charge, GatewayError
 from ..locks import payment_lock
 from ..models import LIVE_CAPTURE, Payment, PaymentEvent, PaymentStatus, SavedCard
+from ..selectors import payment_summary
 from .refunds import payment_refund
 
 logger = logging.getLogger(__name__)
@@ -77,10 +80,21 @@ def booking_pay(
     nothing charged, or the charge refunded), BookingNotPayable (409: paid already, cancelled,
     or another payment in progress), PaymentGatewayUnavailable (503: the provider did not answer;
     a retry is safe).
+
+    A booking this call charged and confirmed comes back with what the API shows of it loaded -
+    its showtime (movie, hall, cinema), tickets (seats) - and its `payment_summary`
+    (`booking.selectors.payment_summaries_attach`) made from the payment just captured: nothing
+    is read again to answer. Any other way (free, settled by an earlier attempt) it does not.
     """
-    booking = Booking.objects.filter(pk=booking_id, user=user).first()
-    if booking is None:
-        raise BookingNotFound()
+    try:
+        # What the answer shows of its showtime, read now (a promotion, which few have, is read
+        # when the answer shows it).
+        booking = Booking.objects.select_related("showtime__movie", "showtime__hall__cinema").get(
+            pk=booking_id, user=user
+        )
+    except Booking.DoesNotExist:
+        raise BookingNotFound() from None
+    booking.user = user  # the query says so: the confirmation's mail needs no read of it
     if booking.total == 0:
         return booking_services.booking_confirm(booking_id=booking.pk), None
     settled = _unknown_outcomes_settle(booking.pk, abandoned_in_flight=resumed)
@@ -92,7 +106,7 @@ def booking_pay(
         if booking.status == BookingStatus.CONFIRMED and paid is not None:
             return booking, paid
     source = _payment_source(user=user, card_id=card_id, card=card)
-    payment = _payment_reserve(booking_id=booking.pk, user=user, source=source)
+    payment = _payment_reserve(booking=booking, user=user, source=source)
     try:
         charge = gateway().charge(
             amount=payment.amount,
@@ -104,27 +118,30 @@ def booking_pay(
     except GatewayError as exc:
         _outcome_unknown(payment.pk, str(exc))
         raise PaymentGatewayUnavailable() from exc
-    return charge_settle(payment.pk, charge)
+    confirmed, payment = charge_settle(payment.pk, charge, reserved=(booking, payment))
+    confirmed.payment_summary = payment_summary(payment)
+    return confirmed, payment
 
 
-def _payment_reserve(*, booking_id: int, user: User, source: PaymentSource) -> Payment:
-    """Check under the booking's locks that it can be paid, and record the payment in flight.
+def _payment_reserve(*, booking: Booking, user: User, source: PaymentSource) -> Payment:
+    """Check under the booking's locks that it can be charged, and record the payment in flight.
 
     The unique key on (booking, in_flight) lets one request at a time charge a booking: a second
-    one, racing with another key, is refused here, before anything is charged.
+    one, racing with another key, is refused here, before anything is charged. `booking`: as read
+    before the locks (its showtime and promotion spare `booking_lock` a query).
     """
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
-            booking = booking_locks.booking_lock(booking_id)
-            if booking.status == BookingStatus.CONFIRMED:
+            locked = booking_locks.booking_lock(booking.pk, known=booking)
+            if locked.status == BookingStatus.CONFIRMED:
                 raise BookingNotPayable("This booking is paid already.")
-            booking_services.booking_payable_check(booking, now)
+            booking_services.booking_charge_check(locked, now)
             payment = Payment.objects.create(
-                booking=booking,
+                booking=locked,
                 user=user,
-                amount=booking.total,
-                currency=booking.currency,
+                amount=locked.total,
+                currency=locked.currency,
                 provider=gateway().name,
                 card_brand=source.brand,
                 card_last4=source.last4,
@@ -156,15 +173,25 @@ def _outcome_unknown(payment_id: int, error: str) -> None:
             payment_event_record(payment, PaymentEvent.Kind.GATEWAY_ERROR, error=error)
 
 
-def charge_settle(payment_id: int, charge: Charge) -> tuple[Booking, Payment]:
+def charge_settle(
+    payment_id: int, charge: Charge, *, reserved: tuple[Booking, Payment] | None = None
+) -> tuple[Booking, Payment]:
     """Record what the provider did with a charge - from the request that made it, a webhook or
     reconciliation, in any order: settling twice changes nothing.
 
     A declined charge fails the payment (PaymentDeclined). A successful one confirms the booking
     in the same transaction; if the booking cannot be confirmed any more (its seats were taken,
     it was cancelled, another payment paid it), the charge is refunded and the reason raised.
+
+    `reserved`: the booking as read before its locks and the payment as reserved, from the request
+    that made the charge - what they say spares reading them again (the booking comes back with
+    the relations the first read loaded).
     """
-    booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
+    known, payment = reserved if reserved is not None else (None, None)
+    if known is not None:
+        booking_id = known.pk
+    else:
+        booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     if not charge.succeeded:
         payment_failed(
             payment_id,
@@ -177,9 +204,12 @@ def charge_settle(payment_id: int, charge: Charge) -> tuple[Booking, Payment]:
         raise PaymentDeclined(
             charge.message or PaymentDeclined.message, details={"decline_code": charge.decline_code}
         )
+    now = timezone.now()
     try:
         with transaction.atomic(durable=True):
-            booking = booking_locks.booking_lock(booking_id)
+            booking = booking_locks.booking_lock(booking_id, known=known)
+            if known is not None:
+                _relations_carry(booking, known)
             paid_by_other = (
                 Payment.objects.filter(booking_id=booking_id, status__in=LIVE_CAPTURE)
                 .exclude(pk=payment_id)
@@ -187,14 +217,52 @@ def charge_settle(payment_id: int, charge: Charge) -> tuple[Booking, Payment]:
             )
             if paid_by_other:
                 raise BookingNotPayable("This booking is paid already.")
-            booking = booking_services.booking_confirm_locked(booking, timezone.now())
-            payment = payment_lock(payment_id)
-            if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-                payment_captured(payment, charge)
+            booking = booking_services.booking_confirm_locked(booking, now)
+            # Captured only if still open: this UPDATE takes the payment's lock, after the
+            # booking's (the order of booking/locks.py), as a locking read would.
+            fields = _captured_fields(charge, now)
+            captured = Payment.objects.filter(
+                pk=payment_id, status__in=(PaymentStatus.PENDING, PaymentStatus.FAILED)
+            ).update(**fields)
+            if captured and payment is not None:
+                for name, value in fields.items():
+                    setattr(payment, name, value)
+            else:
+                payment = Payment.objects.get(pk=payment_id)
+            if captured:
+                payment_event_record(
+                    payment, PaymentEvent.Kind.SUCCEEDED, reference=charge.reference
+                )
     except (HoldExpired, BookingNotPayable) as exc:
         _charge_refund_unconfirmable(payment_id, charge, exc.message)
         raise
     return booking, payment
+
+
+def _relations_carry(booking: Booking, known: Booking) -> None:
+    """Give a freshly locked booking what an earlier read of it loaded - its user, its showtime's
+    movie and hall (with the cinema) - for the confirmation's mail and the answer: they do not
+    change meanwhile (the showtime itself is the one read under its lock)."""
+    if Booking.user.is_cached(known) and known.user_id == booking.user_id:
+        booking.user = known.user
+    showtime, before = booking.showtime, known.showtime
+    if Showtime.movie.is_cached(before) and before.movie_id == showtime.movie_id:
+        showtime.movie = before.movie
+    if Showtime.hall.is_cached(before) and before.hall_id == showtime.hall_id:
+        showtime.hall = before.hall
+
+
+def _captured_fields(charge: Charge, now: datetime) -> dict:
+    """What a payment whose charge went through says (every column it changes)."""
+    return {
+        "status": PaymentStatus.SUCCEEDED,
+        "in_flight": None,
+        "needs_reconciliation": False,
+        "provider_reference": charge.reference,
+        "failure_code": "",
+        "failure_message": "",
+        "updated_at": now,
+    }
 
 
 def payment_failed(
@@ -210,18 +278,26 @@ def payment_failed(
             payment.provider_reference = reference or payment.provider_reference
             payment.failure_code = code
             payment.failure_message = message
-            payment.save()
+            payment.save(
+                update_fields=[
+                    "status",
+                    "in_flight",
+                    "needs_reconciliation",
+                    "provider_reference",
+                    "failure_code",
+                    "failure_message",
+                    "updated_at",
+                ]
+            )
             payment_event_record(payment, event, **audit)
 
 
 def payment_captured(payment: Payment, charge: Charge, **audit) -> None:
     """Record a locked payment's charge as captured."""
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.in_flight = None
-    payment.needs_reconciliation = False
-    payment.provider_reference = charge.reference
-    payment.failure_code = payment.failure_message = ""
-    payment.save()
+    fields = _captured_fields(charge, timezone.now())
+    for name, value in fields.items():
+        setattr(payment, name, value)
+    payment.save(update_fields=list(fields))
     payment_event_record(payment, PaymentEvent.Kind.SUCCEEDED, reference=charge.reference, **audit)
 
 
@@ -251,9 +327,9 @@ def _unknown_outcomes_settle(
     unknown = Payment.objects.filter(booking_id=booking_id, status=PaymentStatus.PENDING)
     if not abandoned_in_flight:
         unknown = unknown.filter(needs_reconciliation=True)
-    for payment in unknown:
+    for payment_id in unknown.values_list("pk", flat=True):
         try:
-            settled = payment_reconcile(payment_id=payment.pk)
+            settled = payment_reconcile(payment_id=payment_id)
         except GatewayError as exc:
             raise PaymentGatewayUnavailable() from exc
         except (PaymentDeclined, HoldExpired, BookingNotPayable):

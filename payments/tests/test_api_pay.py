@@ -1,8 +1,10 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from booking import services as booking_services
 from booking.models import Booking, BookingStatus, SeatClaim
 from booking.tests.factories import BookingFactory
 from core.idempotency import request_hash
@@ -11,6 +13,7 @@ from core.testing import client_for
 from payments.cards import CardDetails
 from payments.gateways import gateway
 from payments.models import Payment, PaymentEvent, PaymentStatus, SandboxCharge
+from promotions.tests.factories import PromotionFactory
 from screening.tests.factories import ShowtimeFactory
 
 from .factories import InFlightPaymentFactory
@@ -46,6 +49,26 @@ def test_paying_confirms_the_booking_and_issues_ticket_codes(customer, customer_
         PaymentEvent.objects.filter(payment_id=payment["id"]).values_list("kind", flat=True)
     )
     assert kinds == ["created", "succeeded"]
+
+
+@pytest.mark.parametrize("case", ["live hold", "lapsed hold", "promo code"])
+def test_the_answer_is_the_booking_as_read_afterwards(customer, customer_api, case):
+    """Paying answers with what it loaded and wrote, without reading the booking again: the
+    answer says exactly what reading the booking says."""
+    showtime = ShowtimeFactory(base_price=Decimal("10.00"))
+    seats = list(showtime.hall.seats.order_by("y", "x").values_list("pk", flat=True)[:2])
+    booking = booking_services.booking_create(
+        user=customer,
+        showtime_id=showtime.pk,
+        seats=[booking_services.SeatRequest(pk) for pk in seats],
+        promo_code=PromotionFactory().code if case == "promo code" else None,
+    )
+    if case == "lapsed hold":
+        expire(booking)
+    response = pay(customer_api, booking)
+    assert response.status_code == 200, response.content
+    assert response.json() == customer_api.get(f"/api/v1/bookings/{booking.pk}/").json()
+    assert response.json()["status"] == "CONFIRMED"
 
 
 def test_paying_with_a_saved_card(customer, customer_api):
