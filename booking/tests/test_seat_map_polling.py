@@ -291,3 +291,18 @@ def test_a_hold_and_a_payment_take_a_fixed_number_of_queries(django_assert_num_q
             HTTP_IDEMPOTENCY_KEY="pay-1",
         )
     assert paid.status_code == 200, paid.content
+
+
+def test_a_new_hold_hands_back_its_tickets_as_a_queryset(
+    customer, showtime, django_assert_num_queries
+):
+    """The tickets come loaded (no query to render them), and the rest of the related manager
+    still works on them."""
+    seat = showtime.hall.seats.order_by("pk").first()
+    booking = services.booking_create(
+        user=customer, showtime_id=showtime.pk, seats=[services.SeatRequest(seat.pk, "ADULT")]
+    )
+    with django_assert_num_queries(0):
+        assert [ticket.seat_id for ticket in booking.tickets.all()] == [seat.pk]
+    assert booking.tickets.get().seat_id == seat.pk
+    assert booking.tickets.filter(seat=seat).exists()
