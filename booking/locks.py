@@ -96,24 +96,52 @@ def showtime_lock_shared(showtime_id: int) -> Showtime | None:
     it; the hall's layout deferred); None when there is no such showtime."""
     if not showtimes_lock_shared([showtime_id]):
         return None
+    return showtime_with_venue("s.id = %s", [showtime_id])
+
+
+_BOOKING = RowLoader(Booking, alias="b")
+
+
+def showtime_with_venue(
+    where: str, params: list, *, booking: bool = False
+) -> Showtime | Booking | None:
+    """One row read in one statement (no lock): the showtime matching `where` (over `s`, and `b`
+    with `booking`), with its movie, hall (its layout deferred) and cinema loaded; with `booking`,
+    the booking of that row instead, its showtime so loaded. None when no row matches.
+
+    Plain SQL (`RowLoader`): holds and payments read this on every request.
+    """
+    loaders = [_BOOKING] if booking else []
+    loaders += [_SHOWTIME, _MOVIE, _HALL, _CINEMA]
+    source = (
+        f"{Booking._meta.db_table} b JOIN {Showtime._meta.db_table} s ON s.id = b.showtime_id"
+        if booking
+        else f"{Showtime._meta.db_table} s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_SHOWTIME.columns}, {_MOVIE.columns}, {_HALL.columns}, {_CINEMA.columns} "  # noqa: S608
-            f"FROM {Showtime._meta.db_table} s "
+            f"SELECT {', '.join(loader.columns for loader in loaders)} FROM {source} "  # noqa: S608
             f"JOIN {Movie._meta.db_table} m ON m.id = s.movie_id "
             f"JOIN {Hall._meta.db_table} h ON h.id = s.hall_id "
-            f"JOIN {Cinema._meta.db_table} c ON c.id = h.cinema_id WHERE s.id = %s",
-            [showtime_id],
+            f"JOIN {Cinema._meta.db_table} c ON c.id = h.cinema_id WHERE {where}",
+            params,
         )
         row = cursor.fetchone()
-    showtime = _SHOWTIME.load(row)
-    start = _SHOWTIME.width
+    if row is None:
+        return None
+    start = _BOOKING.width if booking else 0
+    showtime = _SHOWTIME.load(row, start)
+    start += _SHOWTIME.width
     showtime.movie = _MOVIE.load(row, start)
     start += _MOVIE.width
     hall = _HALL.load(row, start)
     hall.cinema = _CINEMA.load(row, start + _HALL.width)
     showtime.hall = hall
-    return showtime
+    if not booking:
+        return showtime
+    found = _BOOKING.load(row)
+    found.showtime = showtime
+    return found
 
 
 def booking_lock(booking_id: int, *, known: Booking | None = None) -> Booking:
@@ -138,26 +166,23 @@ def booking_lock(booking_id: int, *, known: Booking | None = None) -> Booking:
         showtime_id, promotion_id, status = Booking.objects.values_list(
             "showtime_id", "promotion_id", "status"
         ).get(pk=booking_id)
-    showtime = next(
-        iter(
-            Showtime.objects.raw(
-                f"SELECT * FROM {Showtime._meta.db_table} WHERE id = %s{_shared()}",  # noqa: S608
-                [showtime_id],
-            )
-        ),
-        None,
-    )
-    if promotion_id is not None and status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
-        promotion_locks.promotion_lock(promotion_id)
-    booking = next(
-        iter(
-            Booking.objects.raw(
-                f"SELECT * FROM {Booking._meta.db_table} WHERE id = %s{_exclusive()}",  # noqa: S608
-                [booking_id],
-            )
-        ),
-        None,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SHOWTIME.columns} FROM {Showtime._meta.db_table} s "  # noqa: S608
+            f"WHERE s.id = %s{_shared()}",
+            [showtime_id],
+        )
+        row = cursor.fetchone()
+        showtime = _SHOWTIME.load(row) if row is not None else None
+        if promotion_id is not None and status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+            promotion_locks.promotion_lock(promotion_id)
+        cursor.execute(
+            f"SELECT {_BOOKING.columns} FROM {Booking._meta.db_table} b "  # noqa: S608
+            f"WHERE b.id = %s{_exclusive()}",
+            [booking_id],
+        )
+        row = cursor.fetchone()
+    booking = _BOOKING.load(row) if row is not None else None
     if booking is None:
         raise Booking.DoesNotExist(f"No booking {booking_id}.")
     if showtime is not None:  # it exists: bookings protect their showtime

@@ -86,14 +86,13 @@ def booking_pay(
     (`booking.selectors.payment_summaries_attach`) made from the payment just captured: nothing
     is read again to answer. Any other way (free, settled by an earlier attempt) it does not.
     """
-    try:
-        # What the answer shows of its showtime, read now (a promotion, which few have, is read
-        # when the answer shows it).
-        booking = Booking.objects.select_related("showtime__movie", "showtime__hall__cinema").get(
-            pk=booking_id, user=user
-        )
-    except Booking.DoesNotExist:
-        raise BookingNotFound() from None
+    # What the answer shows of its showtime, read now (a promotion, which few have, is read when
+    # the answer shows it).
+    booking = booking_locks.showtime_with_venue(
+        "b.id = %s AND b.user_id = %s", [booking_id, user.pk], booking=True
+    )
+    if booking is None:
+        raise BookingNotFound()
     booking.user = user  # the query says so: the confirmation's mail needs no read of it
     if booking.total == 0:
         return booking_services.booking_confirm(booking_id=booking.pk), None
