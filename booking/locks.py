@@ -96,15 +96,19 @@ def showtime_lock_shared(showtime_id: int) -> Showtime | None:
     it; the hall's layout deferred); None when there is no such showtime."""
     if not showtimes_lock_shared([showtime_id]):
         return None
-    return showtime_with_venue("s.id = %s", [showtime_id])
+    return _with_venue("s.id = %s", [showtime_id])
 
 
 _BOOKING = RowLoader(Booking, alias="b")
 
 
-def showtime_with_venue(
-    where: str, params: list, *, booking: bool = False
-) -> Showtime | Booking | None:
+def booking_with_venue(booking_id: int, user_id: int) -> Booking | None:
+    """A customer's booking (no lock), with its showtime's movie, hall (layout deferred) and
+    cinema loaded - what an answer shows of it - in one statement; None when it is not theirs."""
+    return _with_venue("b.id = %s AND b.user_id = %s", [booking_id, user_id], booking=True)
+
+
+def _with_venue(where: str, params: list, *, booking: bool = False):
     """One row read in one statement (no lock): the showtime matching `where` (over `s`, and `b`
     with `booking`), with its movie, hall (its layout deferred) and cinema loaded; with `booking`,
     the booking of that row instead, its showtime so loaded. None when no row matches.
@@ -166,23 +170,10 @@ def booking_lock(booking_id: int, *, known: Booking | None = None) -> Booking:
         showtime_id, promotion_id, status = Booking.objects.values_list(
             "showtime_id", "promotion_id", "status"
         ).get(pk=booking_id)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_SHOWTIME.columns} FROM {Showtime._meta.db_table} s "  # noqa: S608
-            f"WHERE s.id = %s{_shared()}",
-            [showtime_id],
-        )
-        row = cursor.fetchone()
-        showtime = _SHOWTIME.load(row) if row is not None else None
-        if promotion_id is not None and status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
-            promotion_locks.promotion_lock(promotion_id)
-        cursor.execute(
-            f"SELECT {_BOOKING.columns} FROM {Booking._meta.db_table} b "  # noqa: S608
-            f"WHERE b.id = %s{_exclusive()}",
-            [booking_id],
-        )
-        row = cursor.fetchone()
-    booking = _BOOKING.load(row) if row is not None else None
+    showtime = _SHOWTIME.get(showtime_id, _shared())
+    if promotion_id is not None and status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+        promotion_locks.promotion_lock(promotion_id)
+    booking = _BOOKING.get(booking_id, _exclusive())
     if booking is None:
         raise Booking.DoesNotExist(f"No booking {booking_id}.")
     if showtime is not None:  # it exists: bookings protect their showtime

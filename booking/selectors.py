@@ -118,16 +118,14 @@ def held_back_until(starts_at: datetime, now: datetime) -> datetime | None:
 
 
 def seats_taken(showtime_id: int, now: datetime) -> set[int]:
-    """The seats of a showtime that live claims take (no locks: a snapshot). Plain SQL, the rule
-    of `SeatClaim.objects.live()`: best available reads this on every attempt."""
-    expires = SeatClaim._meta.get_field("expires_at").get_db_prep_value(now, connection)
+    """The seats of a showtime that live claims take (no locks: a snapshot). The seat map's
+    plain SQL (`LIVE_CLAIMS`): best available reads this on every attempt."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT seat_id FROM {SeatClaim._meta.db_table} "  # noqa: S608
-            "WHERE showtime_id = %s AND (expires_at IS NULL OR expires_at > %s)",
-            [showtime_id, expires],
+            LIVE_CLAIMS.format(claim=SeatClaim._meta.db_table),
+            [showtime_id, connection.ops.adapt_datetimefield_value(now)],
         )
-        return {seat_id for (seat_id,) in cursor.fetchall()}
+        return {seat_id for seat_id, _expires_at in cursor.fetchall()}
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ class RowLoader:
     """
 
     def __init__(self, model: type[models.Model], *, alias: str, fields: list[str] | None = None):
-        self.model = model
+        self.model, self.alias = model, alias
         concrete = model._meta.concrete_fields
         self.fields = [f for f in concrete if fields is None or f.name in fields or f.primary_key]
         self.attnames = [f.attname for f in self.fields]
@@ -109,6 +109,20 @@ class RowLoader:
                     found.append((i, column, converters))
             self._converters[vendor] = found
         return self._converters[vendor]
+
+    def get(self, pk, lock: str = ""):
+        """The instance with primary key `pk`, read alone (with `lock`, a locking clause such as
+        " FOR UPDATE"); None when there is none."""
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {self.columns} FROM {table} {self.alias} "  # noqa: S608
+                f"WHERE {self.alias}.{connection.ops.quote_name(self.model._meta.pk.column)} = %s"
+                f"{lock}",
+                [pk],
+            )
+            row = cursor.fetchone()
+        return None if row is None else self.load(row)
 
     def value(self, name: str, value):
         """One column's value as the model's field `name` would hold it."""

@@ -27,8 +27,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import OutboundEmail, OutboundEmailAttachment
-from .outbox import email_delivery_enqueue
+from .models import OutboundEmail
+from .outbox import attachments_store, email_delivery_enqueue
 
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
@@ -123,17 +123,7 @@ def email_send_on_commit(
             message_id=_message_id(),
             next_attempt_at=timezone.now(),
         )
-        OutboundEmailAttachment.objects.bulk_create(
-            OutboundEmailAttachment(
-                email=email,
-                filename=file.filename,
-                mimetype=file.mimetype,
-                content=file.content,
-                content_id=file.content_id,
-                qr_text=file.qr_text,
-            )
-            for file in attachments
-        )
+        attachments_store(email, attachments)
     transaction.on_commit(partial(email_delivery_enqueue, email.pk), robust=True)
     return email
 

@@ -203,6 +203,21 @@ class ClaimLost(Exception):
     """This worker's claim ran out, and another worker has the message now."""
 
 
+def attachments_store(email: OutboundEmail, files) -> list[OutboundEmailAttachment]:
+    """Store a message's files (`core.emails.EmailFile`s) as its attachment rows."""
+    return OutboundEmailAttachment.objects.bulk_create(
+        OutboundEmailAttachment(
+            email=email,
+            filename=file.filename,
+            mimetype=file.mimetype,
+            content=file.content,
+            content_id=file.content_id,
+            qr_text=file.qr_text,
+        )
+        for file in files
+    )
+
+
 def _rendered_store(email: OutboundEmail, token: str) -> list[OutboundEmailAttachment]:
     """Render a mail written to be rendered when sent, and store it on its row - subject, bodies,
     files, `rendered_at` - in one transaction, under this worker's claim; returns its files. A
@@ -218,17 +233,7 @@ def _rendered_store(email: OutboundEmail, token: str) -> list[OutboundEmailAttac
         )
         if not stored:
             raise ClaimLost()
-        rows = OutboundEmailAttachment.objects.bulk_create(
-            OutboundEmailAttachment(
-                email=email,
-                filename=file.filename,
-                mimetype=file.mimetype,
-                content=file.content,
-                content_id=file.content_id,
-                qr_text=file.qr_text,
-            )
-            for file in files
-        )
+        rows = attachments_store(email, files)
     email.subject, email.body_text, email.body_html, email.rendered_at = subject, text, html, now
     return rows
 

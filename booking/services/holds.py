@@ -72,11 +72,7 @@ def _live_holds_check(user: User, now: datetime) -> None:
         cursor.execute(
             f"SELECT COUNT(*) FROM {Booking._meta.db_table} "  # noqa: S608
             "WHERE user_id = %s AND status = %s AND expires_at > %s",
-            [
-                user.pk,
-                BookingStatus.PENDING,
-                Booking._meta.get_field("expires_at").get_db_prep_value(now, connection),
-            ],
+            [user.pk, BookingStatus.PENDING, connection.ops.adapt_datetimefield_value(now)],
         )
         (live,) = cursor.fetchone()
     if live >= settings.BOOKING_MAX_LIVE_HOLDS:

@@ -88,9 +88,7 @@ def booking_pay(
     """
     # What the answer shows of its showtime, read now (a promotion, which few have, is read when
     # the answer shows it).
-    booking = booking_locks.showtime_with_venue(
-        "b.id = %s AND b.user_id = %s", [booking_id, user.pk], booking=True
-    )
+    booking = booking_locks.booking_with_venue(booking_id, user.pk)
     if booking is None:
         raise BookingNotFound()
     booking.user = user  # the query says so: the confirmation's mail needs no read of it

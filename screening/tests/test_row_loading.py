@@ -91,3 +91,10 @@ def test_rows_insert_converts_each_value_as_its_field_would():
     stored = Showtime.objects.get(starts_at=starts)
     assert stored.base_price == Decimal("7.25")
     assert stored.ends_at == starts + timedelta(hours=2)
+
+
+def test_get_reads_one_instance_by_its_key():
+    showtime = ShowtimeFactory()
+    showtimes = RowLoader(Showtime, alias="s")
+    assert _fields(showtimes.get(showtime.pk)) == _fields(showtime)
+    assert showtimes.get(showtime.pk + 1000) is None
