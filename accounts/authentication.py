@@ -1,3 +1,5 @@
+import threading
+
 from django.db import connection
 from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
@@ -57,9 +59,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
             token = super().get_validated_token(raw_token)
         except AuthenticationFailed as exc:
             raise AccessTokenNotValid() from exc
-        if len(_validated) >= VALIDATED_TOKENS_KEPT:
-            _validated.pop(next(iter(_validated)), None)  # the oldest: a dict keeps its order
-        _validated[raw_token] = token
+        with _validated_lock:  # the threads of a process share it: one evicts at a time
+            if len(_validated) >= VALIDATED_TOKENS_KEPT:
+                _validated.pop(next(iter(_validated)), None)  # the oldest: a dict keeps its order
+            _validated[raw_token] = token
         return token
 
     def get_user(self, validated_token) -> User:
@@ -105,3 +108,4 @@ _USER = RowLoader(User, alias="u")
 # Access tokens validated in this process (raw token -> token), oldest first.
 VALIDATED_TOKENS_KEPT = 4096
 _validated: dict[bytes, object] = {}
+_validated_lock = threading.Lock()

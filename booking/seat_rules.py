@@ -58,8 +58,11 @@ class HallPlan:
     seats: dict[int, PlanSeat]
     ideal_x: float
     ideal_y: float
-    _blocks: dict[int, list[tuple[tuple, int, int]]] = field(default_factory=dict, repr=False)
-    _block_ids: dict[int, list[frozenset[int]]] = field(default_factory=dict, repr=False)
+    # size -> (blocks, their seat ids). A plan is shared by the threads of a process: both lists
+    # are published by one assignment, so no thread sees one without the other.
+    _blocks: dict[int, tuple[list[tuple[tuple, int, int]], list[frozenset[int]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def capacity(self) -> int:
@@ -90,26 +93,29 @@ class HallPlan:
         """Every run of `size` seats with consecutive numbers in a row, best first:
         `(rank, row, start index)`. Runs within a segment come before runs across an aisle;
         then the nearer the ideal spot, the better."""
-        if size not in self._blocks:
-            ranked = []
-            for r, row in enumerate(self.rows):
-                for start in range(len(row) - size + 1):
-                    run = row[start : start + size]
-                    aisles = sum(1 for a, b in pairwise(run) if b.x - a.x > 1)
-                    ranked.append(((aisles, self.distance(run), r, start), r, start))
-            ranked.sort()
-            self._blocks[size] = ranked
-            self._block_ids[size] = [
-                frozenset(seat.id for seat in self.rows[r][start : start + size])
-                for _rank, r, start in ranked
-            ]
-        return self._blocks[size]
+        return self._ranked(size)[0]
 
     def block_ids(self, size: int) -> list[frozenset[int]]:
         """The seat ids of each of `blocks(size)`, in the same order: a taken seat rules a block
         out with one set operation."""
-        self.blocks(size)
-        return self._block_ids[size]
+        return self._ranked(size)[1]
+
+    def _ranked(self, size: int) -> tuple[list[tuple[tuple, int, int]], list[frozenset[int]]]:
+        ranked = self._blocks.get(size)
+        if ranked is None:
+            blocks = []
+            for r, row in enumerate(self.rows):
+                for start in range(len(row) - size + 1):
+                    run = row[start : start + size]
+                    aisles = sum(1 for a, b in pairwise(run) if b.x - a.x > 1)
+                    blocks.append(((aisles, self.distance(run), r, start), r, start))
+            blocks.sort()
+            ids = [
+                frozenset(seat.id for seat in self.rows[r][start : start + size])
+                for _rank, r, start in blocks
+            ]
+            ranked = self._blocks[size] = (blocks, ids)
+        return ranked
 
 
 def hall_plan_build(

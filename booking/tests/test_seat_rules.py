@@ -1,6 +1,9 @@
 """The seat rules as pure functions: worked examples, then properties on random rows and aisles
 (hypothesis), checked against a brute-force reading of the rule written out here on its own."""
 
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 
 import pytest
@@ -305,3 +308,23 @@ def test_the_accessible_pick_always_includes_a_wheelchair_space(quantity):
     if quantity > 1:
         assert COMPANION in kinds
     assert best_choice(plan, ids(plan, "A3"), Pick(1, accessible=True), held_back=True) is None
+
+
+def test_threads_sharing_a_fresh_plan_all_get_its_blocks():
+    """A process keeps one plan per hall for all its threads: the first ones to ask for blocks of
+    a size race to rank them, and none may see the blocks without their seat ids."""
+    plan = plan_of(*["S" * 10 + "|" + "S" * 20 + "|" + "S" * 10] * 20)
+    barrier = threading.Barrier(8)
+
+    def choose(_):
+        barrier.wait()
+        return [best_choice(plan, set(), Pick(size), held_back=False) for size in range(1, 41)]
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as it can go: threads drift apart
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(choose, range(8)))
+    finally:
+        sys.setswitchinterval(switch)
+    assert all(answer == answers[0] for answer in answers)
