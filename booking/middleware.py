@@ -14,9 +14,11 @@ a request the stack below would refuse or redirect, any error - goes down the st
 import logging
 import re
 import threading
+import time
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
+from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.dispatch import receiver
@@ -72,7 +74,7 @@ class SeatMapPollMiddleware:
 
     def __call__(self, request):
         match = SEAT_MAP_PATH.match(request.path_info)
-        if match is None or not self._plain(request):
+        if match is None or not plain_request(request):
             return self.get_response(request)
         try:
             response = self._answer(request, int(match[1]))
@@ -86,31 +88,13 @@ class SeatMapPollMiddleware:
             response = None
         return self.get_response(request) if response is None else response
 
-    def _plain(self, request) -> bool:
-        """A request the stack below would hand to the view as it is: no query, no body, an
-        allowed host, nothing to redirect."""
-        meta = request.META
-        if request.method not in ("GET", "HEAD") or meta.get("QUERY_STRING"):
-            return False
-        if meta.get("CONTENT_LENGTH", "0") not in ("", "0"):
-            return False
-        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-            return False
-        if settings.PREPEND_WWW or settings.DISALLOWED_USER_AGENTS:
-            return False
-        try:
-            request.get_host()
-        except DisallowedHost:
-            return False
-        return True
-
     def _answer(self, request, showtime_id: int):
         # Persistent connections are checked with a round trip (`ping`) before each request's
         # first query (CONN_HEALTH_CHECKS): on this path, one of its two round trips. Skipped:
         # if the server has closed the connection meanwhile, the read fails instead of the
         # ping, and the stack below checks and reconnects (`__call__`).
         connection.health_check_done = True
-        state = seat_map_state(showtime_id)
+        state = request.META.get(STATE_KEY) or seat_map_state(showtime_id)
         if state is None:
             return None  # the view's 404
         headers = seat_map_headers(state)
@@ -146,6 +130,25 @@ class SeatMapPollMiddleware:
         return headers
 
 
+def plain_request(request) -> bool:
+    """A request the stack below would hand to the view as it is: no query, no body, an allowed
+    host, nothing to redirect."""
+    meta = request.META
+    if request.method not in ("GET", "HEAD") or meta.get("QUERY_STRING"):
+        return False
+    if meta.get("CONTENT_LENGTH", "0") not in ("", "0"):
+        return False
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return False
+    if settings.PREPEND_WWW or settings.DISALLOWED_USER_AGENTS:
+        return False
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
+
+
 def _unused(request):
     raise AssertionError("Only the middlewares' process_response is called.")
 
@@ -159,3 +162,106 @@ _learned_lock = threading.Lock()
 def _forget_learned_headers(**kwargs) -> None:
     with _learned_lock:
         _learned.clear()
+
+
+# Where the WSGI layer leaves the state it read for the middleware (not a header: no client
+# can set it).
+STATE_KEY = "cinema.seat_map_state"
+request_logger = logging.getLogger("cinema.request")
+
+
+class SeatMapPollApp:
+    """WSGI, around Django's application (cinema_project/wsgi.py): a poller whose copy is current
+    answered before Django, with the 304 the whole stack gives it.
+
+    The most frequent request of a premiere is a browser asking whether the map it has is still
+    current. Through Django it costs as much as the rest of the stack (the request's signals and
+    objects, every middleware) plus the one indexed read that answers it; here, the read and
+    little else. Taken: `GET` of the seat map with `If-None-Match`, no query string, no `Origin`
+    (CORS answers depend on it: the stack gives those), and what `plain_request` lets through.
+    Answered here only when the tag is current, with the status and headers the stack sent for
+    the first such request this process saw (learned per scheme: HSTS is for HTTPS only), the
+    ETag set to the state's. Anything else - a tag that is not current, an unknown showtime, a
+    database error, a request the stack would refuse - goes to Django as before (with the state
+    read here, so a changed map costs no second read). One log line per answer, as
+    `core.middleware.RequestLogMiddleware` writes.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or "HTTP_IF_NONE_MATCH" not in environ
+            or "HTTP_ORIGIN" in environ
+            or environ.get("QUERY_STRING")
+        ):
+            return self.application(environ, start_response)
+        match = SEAT_MAP_PATH.match(environ.get("PATH_INFO", ""))
+        if match is None:
+            return self.application(environ, start_response)
+        started = time.perf_counter()
+        request = WSGIRequest(environ)
+        if not plain_request(request):
+            return self.application(environ, start_response)
+        secure = request.is_secure()
+        headers = _not_modified_headers.get(secure)
+        if headers is None:
+            return self.application(environ, _learning(start_response, secure))
+        state = _state_read(int(match[1]))
+        if state is None or environ["HTTP_IF_NONE_MATCH"] != state.etag:
+            if state is not None:
+                environ[STATE_KEY] = state
+            return self.application(environ, start_response)
+        start_response(
+            "304 Not Modified",
+            [(name, state.etag if value is None else value) for name, value in headers],
+        )
+        request_logger.info(
+            "%s %s %s %.1fms user=-",
+            request.method,
+            request.path,
+            304,
+            (time.perf_counter() - started) * 1000,
+        )
+        return []
+
+
+def _state_read(showtime_id: int):
+    """The map's state, or None (no such showtime, or the database failed: the stack answers).
+    The connection is handled as Django's `request_started` would (closed when too old or
+    broken), less the health check's ping: a connection the server closed fails the read, and
+    the stack checks and reconnects (see `SeatMapPollMiddleware._answer`)."""
+    try:
+        connection.close_if_unusable_or_obsolete()
+        connection.health_check_done = True
+        return seat_map_state(showtime_id)
+    except DatabaseError:
+        connection.health_check_done = False
+        return None
+    except Exception:
+        logger.exception("The seat map's poll layer failed; the stack answers instead.")
+        return None
+
+
+def _learning(start_response, secure: bool):
+    """`start_response`, remembering the headers of a 304 the stack gives (the ETag's value left
+    out: each answer has its own)."""
+
+    def learn(status, headers, exc_info=None):
+        if status.startswith("304 ") and not any(n.lower() == "set-cookie" for n, _ in headers):
+            _not_modified_headers[secure] = tuple(
+                (name, None if name.lower() == "etag" else value) for name, value in headers
+            )
+        return start_response(status, headers, exc_info)
+
+    return learn
+
+
+_not_modified_headers: dict[bool, tuple[tuple[str, str | None], ...]] = {}
+
+
+@receiver(setting_changed)
+def _forget_not_modified_headers(**kwargs) -> None:
+    _not_modified_headers.clear()
