@@ -169,7 +169,8 @@ def _poll(port: int, path: str, threads: int, interval: float, mode: str, stop: 
             connection.close()
             if response.status == 200:
                 etag = response.getheader("ETag")
-                version = json.loads(payload)["version"]
+                if mode == "since":  # decoding a whole map would only take CPU from the server
+                    version = json.loads(payload)["version"]
             time.sleep(interval)
         with lock:
             load.merge(mine)

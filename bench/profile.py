@@ -92,6 +92,9 @@ def main() -> None:
     )
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--port", type=int, default=8198)
+    parser.add_argument(
+        "--raw", type=Path, help="keep py-spy's samples here (lines: frames;... count)"
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306/cinema_bench")
     with fixtures.serving(
@@ -121,6 +124,8 @@ def main() -> None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(30)
             summarise(raw, args.top)
+            if args.raw:
+                shutil.copy(raw, args.raw)
 
 
 def _etag(port: int, path: str) -> str:

@@ -9,4 +9,26 @@ django_application = get_wsgi_application()
 # After Django is set up: the seat map's pollers whose copy is current are answered before it.
 from booking.middleware import SeatMapPollApp  # noqa: E402
 
+
+def warm_up() -> None:
+    """Load now what each worker's first requests would otherwise load while a customer waits:
+    the URLconf with every view behind it, and Celery's task machinery (the first mail enqueued
+    imports a few dozen modules). Nothing is connected to: a broker or database that is down
+    does not keep a worker from starting."""
+    from django.urls import get_resolver
+
+    from payments.gateways import gateway
+
+    from .celery import app as celery_app
+
+    get_resolver().url_patterns  # noqa: B018 - importing the views is the point
+    gateway()
+    celery_app.loader.import_default_modules()
+    celery_app.tasks  # noqa: B018 - the task classes, made when the registry is first read
+    celery_app.amqp  # noqa: B018 - the producer's machinery, built on first use
+    celery_app.events  # noqa: B018
+    celery_app.connection_for_write().transport  # noqa: B018 - the broker's client, unconnected
+
+
+warm_up()
 application = SeatMapPollApp(django_application)

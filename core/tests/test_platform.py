@@ -338,3 +338,26 @@ def test_a_random_development_key_starting_with_a_dollar_is_no_variable_name():
     result = python_in_subprocess(["-c", code], {"DEBUG": "True"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "$notavariable"
+
+
+def test_a_worker_warms_up_without_connecting_to_anything():
+    """gunicorn's workers load the views and Celery's machinery before their first request, and
+    start while the broker and the database are down (nothing listens on their ports here)."""
+    code = (
+        "import socket, sys\n"
+        "def refuse(*args): raise OSError('no network')\n"
+        "socket.socket.connect = refuse\n"
+        "from cinema_project import wsgi\n"
+        "print(all(name in sys.modules for name in "
+        "('core.tasks', 'payments.api.views', 'kombu.transport.redis')))\n"
+    )
+    result = python_in_subprocess(
+        ["-c", code],
+        {
+            "SECRET_KEY": "x" * 50,
+            "DATABASE_URL": "mysql://root@127.0.0.1:1/none",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
