@@ -56,6 +56,7 @@ def environment(database_url: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "False",
         "THROTTLE_ANON": "none",
         "THROTTLE_USER": "none",
+        "THROTTLE_PROMO_CODE": "none",
         "LOG_LEVEL": "WARNING",
         "CELERY_BROKER_URL": BROKER_URL,
     }

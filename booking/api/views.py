@@ -39,6 +39,7 @@ from ..selectors import (
 )
 from ..tickets import booking_calendar, booking_tickets_html
 from . import serializers as s
+from .throttles import PromoCodeThrottle
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
@@ -124,6 +125,9 @@ class CheckInView(APIView):
 class PromotionValidateView(APIView):
     """Served by booking, which prices seats (promotions, below it, cannot)."""
 
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, PromoCodeThrottle]
+    promo_code_always = True  # every validation tries a code
+
     @extend_schema(
         request=s.PromotionValidateInputSerializer,
         responses={
@@ -199,6 +203,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Booking.objects.none()
         # Someone else's booking is simply not in the queryset: a 404, no existence leak.
         return bookings_visible_to(self.request.user)
+
+    def get_throttles(self):
+        if self.action == "create":  # a hold may try a promo code
+            return [*super().get_throttles(), PromoCodeThrottle()]
+        return super().get_throttles()
 
     def get_serializer(self, instance=None, *args, **kwargs):
         """Every booking rendered here carries its payment summary (one query for a page)."""

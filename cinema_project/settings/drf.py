@@ -9,6 +9,9 @@ def throttle_rate(name: str, default: str) -> str | None:
     return None if value.strip().lower() in ("", "none", "off") else value
 
 
+# Promo codes tried per customer, through validation or holds (booking.api.throttles).
+THROTTLE_PROMO_CODE = env("THROTTLE_PROMO_CODE", default="20/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
