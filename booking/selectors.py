@@ -24,7 +24,15 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from screening.layouts import IdealSpot, layout_ideal_spot
-from screening.models import ACCESSIBLE_SPACES, Cinema, Hall, Seat, Showtime, ShowtimeStatus
+from screening.models import (
+    ACCESSIBLE_SPACES,
+    Cinema,
+    Hall,
+    Seat,
+    SeatType,
+    Showtime,
+    ShowtimeStatus,
+)
 from screening.selectors import local_day_bounds
 
 from . import hooks
@@ -36,8 +44,9 @@ from .models import (
     SeatSurcharge,
     Ticket,
     TicketType,
+    TicketTypeCode,
 )
-from .pricing import money, price_list
+from .pricing import MULTIPLIER_PLACES, money, price_list
 from .seat_rules import Choice, HallPlan, Pick, best_choice, hall_plan_build, open_count
 
 
@@ -178,7 +187,7 @@ class SeatMapState:
     status: str
     base_price: Decimal
     version: int  # the newest SeatChange id of the showtime (0: none yet)
-    prices: str  # the price rules, summed: an edit of one changes the tag
+    prices: str  # the price rules the map shows: ADULT's multiplier, each seat type's surcharge
 
     @cached_property
     def etag(self) -> str:
@@ -198,20 +207,19 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def seat_map_state(showtime_id: int) -> SeatMapState | None:
     """One indexed read: the showtime, its hall's seats version, its newest seat change, and the
-    price rules' sums. Plain SQL: this is all a poller whose copy is current costs."""
-    names = {
-        "showtime": Showtime._meta.db_table,
-        "hall": Hall._meta.db_table,
-        "change": SeatChange._meta.db_table,
-        "ticket_type": TicketType._meta.db_table,
-        "surcharge": SeatSurcharge._meta.db_table,
-    }
+    price rules the map shows (each by its unique key: an edit of any of them changes the tag,
+    an edit of a rule the map does not show - another ticket type - does not). Plain SQL: this
+    is all a poller whose copy is current costs."""
     with connection.cursor() as cursor:
-        cursor.execute(SEAT_MAP_STATE.format_map(names), [showtime_id])
+        cursor.execute(_seat_map_state_sql(), [ADULT, *SeatType.values, showtime_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    hall_id, seats_version, starts_at, status, base_price, version, multipliers, surcharges = row
+    hall_id, seats_version, starts_at, status, base_price, version, adult, *surcharges = row
+    prices = [
+        "-" if adult is None else f"{Decimal(str(adult)).quantize(MULTIPLIER_PLACES)}",
+        *("-" if amount is None else f"{money(Decimal(str(amount)))}" for amount in surcharges),
+    ]
     return SeatMapState(
         showtime_id=showtime_id,
         hall_id=hall_id,
@@ -220,17 +228,28 @@ def seat_map_state(showtime_id: int) -> SeatMapState | None:
         status=status,
         base_price=Decimal(str(base_price)),
         version=version or 0,
-        prices=f"{Decimal(str(multipliers or 0)):f}-{Decimal(str(surcharges or 0)):f}",
+        prices="-".join(prices),
     )
 
 
-SEAT_MAP_STATE = """
+ADULT = TicketTypeCode.ADULT.value  # the map shows ADULT prices
+
+
+@cache
+def _seat_map_state_sql() -> str:
+    surcharge = SeatSurcharge._meta.db_table
+    surcharges = "".join(
+        f",\n        (SELECT a.amount FROM {surcharge} a WHERE a.seat_type = %s)"  # noqa: S608
+        for _ in SeatType.values
+    )
+    return f"""
     SELECT s.hall_id, h.seats_version, s.starts_at, s.status, s.base_price,
-        (SELECT MAX(c.id) FROM {change} c WHERE c.showtime_id = s.id),
-        (SELECT SUM(t.multiplier) FROM {ticket_type} t WHERE t.active),
-        (SELECT SUM(a.amount) FROM {surcharge} a)
-    FROM {showtime} s JOIN {hall} h ON h.id = s.hall_id WHERE s.id = %s
-"""
+        (SELECT MAX(c.id) FROM {SeatChange._meta.db_table} c WHERE c.showtime_id = s.id),
+        (SELECT t.multiplier FROM {TicketType._meta.db_table} t WHERE t.code = %s AND t.active)
+        {surcharges}
+    FROM {Showtime._meta.db_table} s JOIN {Hall._meta.db_table} h ON h.id = s.hall_id
+    WHERE s.id = %s
+"""  # noqa: S608 - table names from the models, values as parameters
 
 
 def _datetime_converters() -> list:
@@ -353,8 +372,7 @@ class _Rendered:
 # changed it. A few dozen showtimes are on sale at once; each entry holds one document.
 SEAT_MAP_CACHE_SIZE = 64
 # However long the state stands, a document is rendered again after this: a bound on what the
-# state cannot see can leave stale (a claim edited in a shell or by hand, without a SeatChange;
-# price rules edited back to the same sums).
+# state cannot see can leave stale (a claim edited in a shell or by hand, without a SeatChange).
 SEAT_MAP_CACHE_SECONDS = 60
 _rendered: OrderedDict[int, _Rendered] = OrderedDict()
 _rendered_lock = threading.Lock()

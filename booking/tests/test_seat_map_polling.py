@@ -6,10 +6,11 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from booking import services
-from booking.models import TicketType
+from booking.models import SeatSurcharge, TicketType
 from booking.services.expiry import seat_changes_purge
 from core.testing import client_for
 from screening import services as screening_services
@@ -87,6 +88,21 @@ def test_a_current_copy_is_304_after_one_query(
     assert changed["ETag"] != etag
 
 
+def surcharges_swapped(showtime):
+    """VIP's and STANDARD's surcharges trade places: every sum stays the same."""
+    vip = SeatSurcharge.objects.get(seat_type="VIP").amount
+    standard = SeatSurcharge.objects.get(seat_type="STANDARD").amount
+    assert vip != standard
+    SeatSurcharge.objects.filter(seat_type="VIP").update(amount=standard)
+    SeatSurcharge.objects.filter(seat_type="STANDARD").update(amount=vip)
+
+
+def multipliers_traded(showtime):
+    """ADULT's multiplier goes up by what another's goes down: every sum stays the same."""
+    TicketType.objects.filter(code="ADULT").update(multiplier=F("multiplier") + Decimal("0.1"))
+    TicketType.objects.filter(code="SENIOR").update(multiplier=F("multiplier") - Decimal("0.1"))
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -94,13 +110,25 @@ def test_a_current_copy_is_304_after_one_query(
             type(showtime).objects.filter(pk=showtime.pk).update(base_price=Decimal("11.00"))
         ),
         lambda showtime: TicketType.objects.filter(code="ADULT").update(multiplier=Decimal("1.1")),
+        lambda showtime: TicketType.objects.filter(code="ADULT").update(active=False),
+        surcharges_swapped,
+        multipliers_traded,
     ],
-    ids=["base price", "price rule"],
+    ids=["base price", "price rule", "ADULT switched off", "surcharges swapped", "traded"],
 )
 def test_a_price_change_changes_the_etag(api_client, showtime, change):
-    etag = api_client.get(url(showtime))["ETag"]
+    showtime.hall.seats.filter(row="B").update(seat_type="VIP")
+    before = api_client.get(url(showtime))
     change(showtime)
-    assert api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag).status_code == 200
+    after = api_client.get(url(showtime), HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after.json()["seats"] != before.json()["seats"]
+
+
+def test_a_rule_the_map_does_not_show_keeps_the_etag(api_client, showtime):
+    etag = api_client.get(url(showtime))["ETag"]
+    TicketType.objects.filter(code="CHILD").update(multiplier=Decimal("0.4"))
+    assert api_client.get(url(showtime), HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
 @pytest.mark.parametrize(
