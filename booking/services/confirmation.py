@@ -120,11 +120,10 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
         [booking.pk],
     )
     booking_email(booking, CONFIRMATION)
-    # Hand back the tickets loaded with their seats, as `prefetch_related` would: `tickets.all()`
-    # costs no query, anything else on them queries as usual.
-    loaded = (
-        Ticket.objects.filter(booking=booking).select_related("seat").order_by("seat__y", "seat__x")
-    )
+    # Hand back the tickets loaded with their seats, as `prefetch_related` would (the related
+    # manager's queryset, its result filled in): `tickets.all()` costs no query, anything else on
+    # them queries as usual.
+    loaded = booking.tickets.all()
     loaded._result_cache = tickets
     loaded._prefetch_done = True
     booking._prefetched_objects_cache = {
