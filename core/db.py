@@ -213,3 +213,25 @@ def instances_insert(instances: list[models.Model]) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def rows_update(model: type[models.Model], values: dict, where: str, params) -> int:
+    """`UPDATE` the model's table: set `values` (field names to values, as the model's fields
+    take them; None is NULL) on the rows `where` says (plain SQL over the table's columns, with
+    `params`), within the caller's transaction; returns how many rows matched. For the hot path's
+    few rows where compiling `QuerySet.update` costs more than the database's work: no signals,
+    and `auto_now` fields are the caller's to pass."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}",  # noqa: S608
+            [
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, values.values(), strict=True)
+            ]
+            + list(params),
+        )
+        return cursor.rowcount

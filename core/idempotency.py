@@ -25,12 +25,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rest_framework import status
 
+from .db import instances_insert
 from .exceptions import ApplicationError, error_body
 from .models import IdempotencyKey
 
@@ -73,10 +74,6 @@ def key_from_header(value: str | None, *, required: bool = False) -> str | None:
     return value
 
 
-def _as_json(body: Any) -> Any:
-    return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-
-
 def _expired_forget(lookup: dict) -> bool:
     """Forget the key if it has outlived its lifetime; whether it did."""
     deleted, _ = IdempotencyKey.objects.filter(
@@ -103,19 +100,35 @@ def idempotent(
     record, resumed, replay = _lease(lookup, digest)
     if replay is not None:
         return replay
-    keep = IdempotencyKey.objects.filter(pk=record.pk)
     try:
         status_code, body = action(resumed)
     except ApplicationError as exc:
         if exc.retry_after or not replay_errors:
-            keep.update(locked_until=None)
+            _lease_release(record.pk)
             raise
         status_code, body = exc.status_code, error_body(exc.code, exc.message, exc.details)
     except BaseException:
-        keep.update(locked_until=None)
+        _lease_release(record.pk)
         raise
-    keep.update(response_status=status_code, response_body=_as_json(body), locked_until=None)
+    _answer_store(record.pk, status_code, body)
     return status_code, body, False
+
+
+def _lease_release(pk: int) -> None:
+    """End the lease without an answer: the key is free for another try."""
+    IdempotencyKey.objects.filter(pk=pk).update(locked_until=None)
+
+
+def _answer_store(pk: int, status_code: int, body: Any) -> None:
+    """Store the answer to replay and end the lease. Plain SQL, every request with a key stores
+    one: the body is serialised once, to the text the JSON field would write (the field cannot
+    encode decimals or dates itself, and its update had to serialise the body twice)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {IdempotencyKey._meta.db_table} SET response_status = %s, "  # noqa: S608
+            "response_body = %s, locked_until = NULL WHERE id = %s",
+            [status_code, json.dumps(body, cls=DjangoJSONEncoder), pk],
+        )
 
 
 def _lease(lookup: dict, digest: str):
@@ -129,9 +142,10 @@ def _lease(lookup: dict, digest: str):
         now = timezone.now()
         try:
             with transaction.atomic(durable=True):
-                record = IdempotencyKey.objects.create(
-                    **lookup, request_hash=digest, locked_until=now + LEASE
-                )
+                # One plain INSERT (`instances_insert`; nothing listens to the model's signals):
+                # every request with a key makes one, and `create()` costs more than the row.
+                record = IdempotencyKey(**lookup, request_hash=digest, locked_until=now + LEASE)
+                instances_insert([record])
             return record, False, None
         except IntegrityError:
             if _expired_forget(lookup):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,6 +22,7 @@ from booking import locks as booking_locks
 from booking import services as booking_services
 from booking.exceptions import BookingNotFound, BookingNotPayable, HoldExpired
 from booking.models import Booking, BookingStatus
+from core.db import instances_insert, rows_update
 from screening.models import Showtime
 
 from ..audit import payment_event_record
@@ -134,7 +135,7 @@ def _payment_reserve(*, booking: Booking, user: User, source: PaymentSource) -> 
             if locked.status == BookingStatus.CONFIRMED:
                 raise BookingNotPayable("This booking is paid already.")
             booking_services.booking_charge_check(locked, now)
-            payment = Payment.objects.create(
+            payment = Payment(
                 booking=locked,
                 user=user,
                 amount=locked.total,
@@ -143,6 +144,9 @@ def _payment_reserve(*, booking: Booking, user: User, source: PaymentSource) -> 
                 card_brand=source.brand,
                 card_last4=source.last4,
             )
+            # One plain INSERT (no signal listens; the unique key refuses a second one in
+            # flight just the same): `create()` builds a query that costs more than the row.
+            instances_insert([payment])
             payment_event_record(
                 payment,
                 PaymentEvent.Kind.CREATED,
@@ -207,20 +211,19 @@ def charge_settle(
             booking = booking_locks.booking_lock(booking_id, known=known)
             if known is not None:
                 _relations_carry(booking, known)
-            paid_by_other = (
-                Payment.objects.filter(booking_id=booking_id, status__in=LIVE_CAPTURE)
-                .exclude(pk=payment_id)
-                .exists()
-            )
-            if paid_by_other:
+            if _paid_by_other(booking_id, payment_id):
                 raise BookingNotPayable("This booking is paid already.")
             booking = booking_services.booking_confirm_locked(booking, now)
             # Captured only if still open: this UPDATE takes the payment's lock, after the
-            # booking's (the order of booking/locks.py), as a locking read would.
+            # booking's (the order of booking/locks.py), as a locking read would. Plain SQL,
+            # as the check above: each request that pays runs them.
             fields = _captured_fields(charge, now)
-            captured = Payment.objects.filter(
-                pk=payment_id, status__in=(PaymentStatus.PENDING, PaymentStatus.FAILED)
-            ).update(**fields)
+            captured = rows_update(
+                Payment,
+                fields,
+                "id = %s AND status IN (%s, %s)",
+                [payment_id, PaymentStatus.PENDING, PaymentStatus.FAILED],
+            )
             if captured and payment is not None:
                 for name, value in fields.items():
                     setattr(payment, name, value)
@@ -234,6 +237,18 @@ def charge_settle(
         _charge_refund_unconfirmable(payment_id, charge, exc.message)
         raise
     return booking, payment
+
+
+def _paid_by_other(booking_id: int, payment_id: int) -> bool:
+    """Whether another payment than `payment_id` holds money for the booking now."""
+    placeholders = ", ".join(["%s"] * len(LIVE_CAPTURE))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Payment._meta.db_table} WHERE booking_id = %s "  # noqa: S608
+            f"AND status IN ({placeholders}) AND id <> %s LIMIT 1",
+            [booking_id, *LIVE_CAPTURE, payment_id],
+        )
+        return cursor.fetchone() is not None
 
 
 def _relations_carry(booking: Booking, known: Booking) -> None:
@@ -321,10 +336,7 @@ def _unknown_outcomes_settle(
     If one did go through, it pays for the booking and no new charge is made. Raises
     PaymentGatewayUnavailable while the provider still cannot say.
     """
-    unknown = Payment.objects.filter(booking_id=booking_id, status=PaymentStatus.PENDING)
-    if not abandoned_in_flight:
-        unknown = unknown.filter(needs_reconciliation=True)
-    for payment_id in unknown.values_list("pk", flat=True):
+    for payment_id in _unknown_outcomes(booking_id, abandoned_in_flight=abandoned_in_flight):
         try:
             settled = payment_reconcile(payment_id=payment_id)
         except GatewayError as exc:
@@ -334,6 +346,21 @@ def _unknown_outcomes_settle(
         if settled is not None:
             return settled
     return None
+
+
+def _unknown_outcomes(booking_id: int, *, abandoned_in_flight: bool) -> list[int]:
+    """The booking's pending payments that wait for reconciliation (with `abandoned_in_flight`,
+    every pending one), newest first. Plain SQL: every payment asks, and the answer is almost
+    always none."""
+    reconciling = "" if abandoned_in_flight else " AND needs_reconciliation = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Payment._meta.db_table} "  # noqa: S608
+            f"WHERE booking_id = %s AND status = %s{reconciling} "
+            "ORDER BY created_at DESC, id DESC",
+            [booking_id, PaymentStatus.PENDING, *([] if abandoned_in_flight else [True])],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def payment_reconcile(*, payment_id: int) -> tuple[Booking, Payment] | None:
