@@ -233,12 +233,14 @@ def seats_lock(showtime_id: int, seat_ids: list[int]) -> dict[int, Seat]:
             [showtime_id, *seat_ids],
         )
         rows = cursor.fetchall()
-    result = {}
     width = _SEAT.width
-    for row in rows:
-        seat = _SEAT.load(row)
+    # A datetime read outside a model field arrives as the database has it (naive UTC on MySQL,
+    # text on SQLite): made what the claim's field would hold.
+    expiries = _CLAIM_EXPIRES.values("expires_at", [row[width + 2] for row in rows])
+    result = {}
+    for seat, row, expires_at in zip(_SEAT.load_all(rows), rows, expiries, strict=True):
         seat.claim_id, seat.claim_booking_id = row[width], row[width + 1]
-        seat.claim_expires_at = _aware(row[width + 2])
+        seat.claim_expires_at = expires_at
         result[seat.pk] = seat
     return result
 
@@ -256,11 +258,3 @@ def ticket_lock(ticket_id: int) -> Ticket:
     """A ticket, locked (after its booking, as the order wants)."""
     transaction_required()
     return Ticket.objects.select_for_update().get(pk=ticket_id)
-
-
-def _aware(value):
-    """A datetime read outside a model field arrives as the database has it (naive UTC on MySQL,
-    text on SQLite)."""
-    if value is None:
-        return None
-    return _CLAIM_EXPIRES.value("expires_at", value)

@@ -4,7 +4,7 @@ of the lock helpers."""
 import re
 
 from django.apps import apps
-from django.db import IntegrityError, connection, models
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
 
@@ -60,6 +60,13 @@ def protected_references_exist(instance: models.Model) -> bool:
     return False
 
 
+def default_connection():
+    """The default database's connection of this thread. `django.db.connection` looks it up
+    again on every attribute read (a thread-local lookup each time): hot paths that read it
+    often resolve it once."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 class TransactionRequired(RuntimeError):
     """A row lock taken outside a transaction is released at once: a bug, not a lock."""
 
@@ -77,11 +84,12 @@ class RowLoader:
 
         seats = RowLoader(Seat, alias="s")
         cursor.execute(f"SELECT {seats.columns} FROM ... s WHERE ...")
-        instances = [seats.load(row) for row in cursor.fetchall()]
+        instances = seats.load_all(cursor.fetchall())
 
     `fields`: the concrete fields to read (all by default); the others are deferred, as with
-    `only()`. `load(row, start)` reads the loader's columns from `row[start:]`; `width` says how
-    many they are, so that one row may carry several models side by side.
+    `only()`. `load(row, start)` reads the loader's columns from `row[start:]` (`load_all`, from
+    each of many rows); `width` says how many they are, so that one row may carry several models
+    side by side.
     """
 
     def __init__(self, model: type[models.Model], *, alias: str, fields: list[str] | None = None):
@@ -95,16 +103,16 @@ class RowLoader:
         self.width = len(self.fields)
         self._converters: dict[str, list] = {}
 
-    def _converters_for(self) -> list:
+    def _converters_for(self, db) -> list:
         # Per database vendor: the same process may serve SQLite in one test and MySQL in another.
-        vendor = connection.vendor
+        vendor = db.vendor
         if vendor not in self._converters:
             table = self.model._meta.db_table
             found = []
             for i, field in enumerate(self.fields):
                 column = field.get_col(table)
-                converters = connection.ops.get_db_converters(column)
-                converters += field.get_db_converters(connection)
+                converters = db.ops.get_db_converters(column)
+                converters += field.get_db_converters(db)
                 if converters:
                     found.append((i, column, converters))
             self._converters[vendor] = found
@@ -113,43 +121,89 @@ class RowLoader:
     def get(self, pk, lock: str = ""):
         """The instance with primary key `pk`, read alone (with `lock`, a locking clause such as
         " FOR UPDATE"); None when there is none."""
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        with connection.cursor() as cursor:
+        db = default_connection()
+        table = db.ops.quote_name(self.model._meta.db_table)
+        with db.cursor() as cursor:
             cursor.execute(
                 f"SELECT {self.columns} FROM {table} {self.alias} "  # noqa: S608
-                f"WHERE {self.alias}.{connection.ops.quote_name(self.model._meta.pk.column)} = %s"
+                f"WHERE {self.alias}.{db.ops.quote_name(self.model._meta.pk.column)} = %s"
                 f"{lock}",
                 [pk],
             )
             row = cursor.fetchone()
         return None if row is None else self.load(row)
 
-    def value(self, name: str, value):
-        """One column's value as the model's field `name` would hold it."""
-        for i, column, converters in self._converters_for():
-            if self.fields[i].name == name:
+    def values(self, name: str, values) -> list:
+        """Values of one column as the model's field `name` would hold them."""
+        db = default_connection()
+        functions = [
+            (column, converters)
+            for i, column, converters in self._converters_for(db)
+            if self.fields[i].name == name
+        ]
+        converted = []
+        for value in values:
+            for column, converters in functions:
                 for converter in converters:
-                    value = converter(value, column, connection)
-        return value
+                    value = converter(value, column, db)
+            converted.append(value)
+        return converted
 
     def load(self, row, start: int = 0) -> models.Model:
-        values = list(row[start : start + self.width])
-        for i, column, converters in self._converters_for():
-            value = values[i]
-            for converter in converters:
-                value = converter(value, column, connection)
-            values[i] = value
-        model = self.model
-        if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-            return model.from_db(connection.alias, self.attnames, values)
-        # What `from_db` does, without `Model.__init__`'s walk over every field (a locked hall
-        # row is dozens of instances): the values set, the state of an instance read from the
-        # database.
-        instance = model.__new__(model)
-        instance.__dict__.update(zip(self.attnames, values, strict=True))
-        state = instance._state = ModelState()
-        state.adding, state.db = False, connection.alias
-        return instance
+        return self.load_all([row], start)[0]
+
+    def load_all(self, rows, start: int = 0) -> list[models.Model]:
+        """`load` of every row of `rows`, the connection, the converters and the model's
+        signals looked up once for all of them (a locked hall row is dozens)."""
+        db = default_connection()
+        converters = self._converters_for(db)
+        model, attnames, end = self.model, self.attnames, start + self.width
+        signalled = signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+        instances = []
+        for row in rows:
+            values = list(row[start:end])
+            for i, column, functions in converters:
+                value = values[i]
+                for converter in functions:
+                    value = converter(value, column, db)
+                values[i] = value
+            if signalled:
+                instances.append(model.from_db(db.alias, attnames, values))
+                continue
+            # What `from_db` does, without `Model.__init__`'s walk over every field: the values
+            # set, the state of an instance read from the database.
+            instance = model.__new__(model)
+            instance.__dict__.update(zip(attnames, values, strict=True))
+            state = instance._state = ModelState()
+            state.adding, state.db = False, db.alias
+            instances.append(instance)
+        return instances
+
+
+# Per model (with its fields) and database vendor: what an INSERT of its rows says but the rows.
+_insert_heads: dict[tuple, tuple] = {}
+
+
+def _insert_head(db, model: type[models.Model], field_names: tuple[str, ...] | None) -> tuple:
+    """The fields an INSERT writes (`field_names`, or every concrete field but the primary key),
+    "INSERT INTO t (columns) VALUES " and one row's placeholders. Made once and kept as one
+    tuple, so threads see it whole or not at all."""
+    key = (model, field_names, db.vendor)
+    head = _insert_heads.get(key)
+    if head is None:
+        meta = model._meta
+        if field_names is None:
+            fields = [f for f in meta.concrete_fields if not f.primary_key]
+        else:
+            fields = [meta.get_field(name) for name in field_names]
+        quote = db.ops.quote_name
+        head = _insert_heads[key] = (
+            fields,
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            "VALUES ",
+            "(" + ", ".join(["%s"] * len(fields)) + ")",
+        )
+    return head
 
 
 def rows_insert(model: type[models.Model], field_names: list[str], rows) -> None:
@@ -160,21 +214,15 @@ def rows_insert(model: type[models.Model], field_names: list[str], rows) -> None
     rows = list(rows)
     if not rows:
         return
-    meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
-    quote = connection.ops.quote_name
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    db = default_connection()
+    fields, head, one = _insert_head(db, model, tuple(field_names))
     params = [
-        field.get_db_prep_save(value, connection)
+        field.get_db_prep_save(value, db)
         for row in rows
         for field, value in zip(fields, row, strict=True)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-            f"VALUES {', '.join([one] * len(rows))}",
-            params,
-        )
+    with db.cursor() as cursor:
+        cursor.execute(f"{head}{', '.join([one] * len(rows))}", params)
 
 
 def instances_insert(instances: list[models.Model]) -> None:
@@ -184,23 +232,18 @@ def instances_insert(instances: list[models.Model]) -> None:
     machinery or `save()`'s signals: for the hot path's few rows, in the caller's transaction."""
     if not instances:
         return
+    db = default_connection()
     model = type(instances[0])
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
+    fields, head, one = _insert_head(db, model, None)
     rows = [
-        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+        [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
         for obj in instances
     ]
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    head = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        "VALUES "
-    )
-    with connection.cursor() as cursor:
-        if connection.features.can_return_rows_from_bulk_insert:
+    with db.cursor() as cursor:
+        if db.features.can_return_rows_from_bulk_insert:
             cursor.execute(
-                f"{head}{', '.join([one] * len(rows))} RETURNING {quote(meta.pk.column)}",
+                f"{head}{', '.join([one] * len(rows))} "
+                f"RETURNING {db.ops.quote_name(model._meta.pk.column)}",
                 [value for row in rows for value in row],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
@@ -212,7 +255,7 @@ def instances_insert(instances: list[models.Model]) -> None:
     for obj, pk in zip(instances, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
 
 
 def rows_update(model: type[models.Model], values: dict, where: str, params) -> int:
@@ -221,15 +264,16 @@ def rows_update(model: type[models.Model], values: dict, where: str, params) -> 
     `params`), within the caller's transaction; returns how many rows matched. For the hot path's
     few rows where compiling `QuerySet.update` costs more than the database's work: no signals,
     and `auto_now` fields are the caller's to pass."""
+    db = default_connection()
     meta = model._meta
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     fields = [meta.get_field(name) for name in values]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}",  # noqa: S608
             [
-                field.get_db_prep_save(value, connection)
+                field.get_db_prep_save(value, db)
                 for field, value in zip(fields, values.values(), strict=True)
             ]
             + list(params),

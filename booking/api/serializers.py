@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Rating
+from core.serializers import SharedFieldsSerializer
 from promotions.models import DiscountType
 from screening.api.serializers import PositionSerializer
 from screening.layouts import ROW_TYPES
@@ -30,7 +31,9 @@ class SeatRequestSerializer(serializers.Serializer):
     )
 
 
-class BookingCreateInputSerializer(serializers.Serializer):
+class BookingCreateInputSerializer(SharedFieldsSerializer):
+    """Every hold validates its body with this: its fields are made once per process."""
+
     showtime = serializers.IntegerField(min_value=1)
     seats = SeatRequestSerializer(
         many=True,

@@ -164,9 +164,11 @@ def booking_create(
             )
     except IntegrityError as exc:
         raise _integrity_error_explained(exc, seat_ids) from exc
-    # Hand back what the caller renders, loaded: the tickets, as `prefetch_related` would (a
-    # queryset holding them: `tickets.all()` costs no query, anything else queries as usual).
-    loaded = Ticket.objects.filter(booking=booking)
+    # Hand back what the caller renders, loaded: the tickets, as `prefetch_related` would (the
+    # related manager's queryset holding them: `tickets.all()` costs no query, anything else
+    # queries as usual). Its filter is built only if it ever queries: building it for nothing
+    # cost more than a statement to the database.
+    loaded = booking.tickets.get_queryset()
     loaded._result_cache, loaded._prefetch_done = tickets, True
     booking._prefetched_objects_cache = {"tickets": loaded}
     return booking

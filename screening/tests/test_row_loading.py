@@ -4,10 +4,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
+from django.db.models import signals
 from django.utils import timezone
 
-from core.db import RowLoader, instances_insert, rows_insert
+from core.db import RowLoader, default_connection, instances_insert, rows_insert
 from screening.models import Hall, Showtime, ShowtimeFormat, ShowtimeStatus
 from screening.tests.factories import HallFactory, ShowtimeFactory
 
@@ -98,3 +99,88 @@ def test_get_reads_one_instance_by_its_key():
     showtimes = RowLoader(Showtime, alias="s")
     assert _fields(showtimes.get(showtime.pk)) == _fields(showtime)
     assert showtimes.get(showtime.pk + 1000) is None
+
+
+def test_load_all_loads_every_row_as_load_does():
+    first, second = ShowtimeFactory(), ShowtimeFactory()
+    showtimes = RowLoader(Showtime, alias="s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, {showtimes.columns} FROM screening_showtime s ORDER BY s.id"  # noqa: S608
+        )
+        rows = cursor.fetchall()
+    loaded = showtimes.load_all(rows, 1)
+    assert [_fields(showtime) for showtime in loaded] == [_fields(first), _fields(second)]
+    assert [_fields(showtimes.load(row, 1)) for row in rows] == [_fields(first), _fields(second)]
+    assert not any(showtime._state.adding for showtime in loaded)
+
+
+def _showtime_row(showtimes: RowLoader, pk: int) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {showtimes.columns} FROM screening_showtime s WHERE s.id = %s",  # noqa: S608
+            [pk],
+        )
+        return cursor.fetchone()
+
+
+def test_load_all_builds_through_from_db_when_the_model_has_init_signals():
+    """A listener of `pre_init`/`post_init` (an image field's, say) sees every instance made."""
+    showtime = ShowtimeFactory()
+    showtimes = RowLoader(Showtime, alias="s")
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    signals.post_init.connect(listener, sender=Showtime)
+    try:
+        (loaded,) = showtimes.load_all([_showtime_row(showtimes, showtime.pk)])
+    finally:
+        signals.post_init.disconnect(listener, sender=Showtime)
+    assert seen == [loaded]
+    assert _fields(loaded) == _fields(showtime)
+
+
+def test_values_converts_a_column_as_its_field_would():
+    showtime = ShowtimeFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT starts_at FROM screening_showtime WHERE id = %s", [showtime.pk])
+        (raw,) = cursor.fetchone()
+    showtimes = RowLoader(Showtime, alias="s")
+    assert showtimes.values("starts_at", [raw, None]) == [showtime.starts_at, None]
+    assert showtimes.values("language", ["English"]) == ["English"]
+
+
+def test_default_connection_is_the_one_django_db_connection_reads():
+    assert default_connection() is connections["default"]
+    assert default_connection().vendor == connection.vendor
+
+
+def test_inserts_of_many_rows_share_one_statement_head():
+    """The head is made once per model and fields; the rows' placeholders follow it."""
+    template = ShowtimeFactory()
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    starts = timezone.now() + timedelta(days=7)
+    fields = ["movie", "hall", "starts_at", "ends_at", "base_price", "format", "language",
+              "status", "created_at"]  # fmt: skip
+    with connection.execute_wrapper(record):
+        for days in (0, 1):
+            rows_insert(
+                Showtime,
+                fields,
+                [
+                    (template.movie_id, template.hall_id, starts + timedelta(days=days, hours=h),
+                     starts + timedelta(days=days, hours=h + 2), "5.00", ShowtimeFormat.TWO_D,
+                     "English", ShowtimeStatus.SCHEDULED, starts)
+                    for h in (0, 4)
+                ],
+            )  # fmt: skip
+    assert statements[0] == statements[1]
+    assert statements[0].count("(%s, %s, %s, %s, %s, %s, %s, %s, %s)") == 2
+    assert Showtime.objects.filter(starts_at__gte=starts).count() == 4
