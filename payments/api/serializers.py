@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.serializers import SharedFieldsSerializer
+
 from ..models import PaymentMethod, PaymentStatus, RefundStatus, SavedCard
 
 
@@ -44,7 +46,9 @@ class SavedCardSerializer(serializers.ModelSerializer):
         return card.expired
 
 
-class PayInputSerializer(serializers.Serializer):
+class PayInputSerializer(SharedFieldsSerializer):
+    """Every payment validates its body with this: its fields are made once per process."""
+
     card_id = serializers.IntegerField(required=False, min_value=1, help_text="A saved card.")
     card = CardInputSerializer(required=False, help_text="Or a card's details (not saved).")
 
