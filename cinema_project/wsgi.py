@@ -12,10 +12,12 @@ from booking.middleware import SeatMapPollApp  # noqa: E402
 
 def warm_up() -> None:
     """Load now what each worker's first requests would otherwise load while a customer waits:
-    the URLconf with every view behind it, and Celery's task machinery (the first mail enqueued
-    imports a few dozen modules). Nothing is connected to: a broker or database that is down
+    the URLconf with every view behind it, the token backend (the first signed-in request
+    imported PyJWT and cryptography's X.509 modules: ~80 ms), and Celery's task machinery (the
+    first mail enqueued imports a few dozen modules). Nothing is connected to: a broker or database that is down
     does not keep a worker from starting."""
     from django.urls import get_resolver
+    from rest_framework_simplejwt import state  # noqa: F401 - PyJWT and cryptography behind it
 
     from payments.gateways import gateway
 

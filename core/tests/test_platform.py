@@ -349,7 +349,7 @@ def test_a_worker_warms_up_without_connecting_to_anything():
         "socket.socket.connect = refuse\n"
         "from cinema_project import wsgi\n"
         "print(all(name in sys.modules for name in "
-        "('core.tasks', 'payments.api.views', 'kombu.transport.redis')))\n"
+        "('core.tasks', 'payments.api.views', 'kombu.transport.redis', 'jwt')))\n"
     )
     result = python_in_subprocess(
         ["-c", code],
