@@ -13,7 +13,6 @@ test (`bench/booking.py` is that). Where the time goes:
 `py-spy record --gil -- .venv/bin/python bench/pay_cpu.py`.
 """
 
-import io
 import json
 import os
 import statistics
@@ -41,35 +40,18 @@ CARD = {
 
 
 def call(app, method: str, path: str, token: str, body: dict | None = None, **headers):
-    payload = json.dumps(body).encode() if body is not None else b""
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(payload)),
-        "wsgi.input": io.BytesIO(payload),
-        "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
+    from core.testing import wsgi_call, wsgi_environ
+
+    environ = wsgi_environ(
+        method,
+        path,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        CONTENT_TYPE="application/json",
         **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()},
-    }
-    answer = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        answer["status"] = int(status.split()[0])
-
-    content = b"".join(app(environ, start_response))
-    return answer["status"], content
+    )
+    payload = json.dumps(body).encode() if body is not None else b""
+    status, _headers, content = wsgi_call(app, environ, payload)
+    return int(status.split()[0]), content
 
 
 def main(customers: int) -> None:

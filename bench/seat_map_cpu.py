@@ -13,7 +13,6 @@ server's CPU (read from /proc; anything else it serves meanwhile counts too) and
 one request sends.
 """
 
-import io
 import json
 import os
 import sys
@@ -30,39 +29,19 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "mysql://root@127.0.0.1:3306
 
 
 def environ(path: str, query: str = "", **headers: str) -> dict:
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
-    }
+    from core.testing import wsgi_environ
+
+    return wsgi_environ(
+        "GET", path, query=query, **{f"HTTP_{name}": value for name, value in headers.items()}
+    )
 
 
 def call(application, environ_: dict) -> tuple[str, dict, bytes]:
     """One request, as a WSGI server makes it: the answer's status, headers and body."""
-    answer = {}
+    from core.testing import wsgi_call
 
-    def start_response(status, headers, exc_info=None):
-        answer["status"], answer["headers"] = status, dict(headers)
-
-    body = application(dict(environ_, **{"wsgi.input": io.BytesIO(b"")}), start_response)
-    try:
-        content = b"".join(body)
-    finally:
-        getattr(body, "close", lambda: None)()
-    return answer["status"], answer["headers"], content
+    status, headers, content = wsgi_call(application, environ_)
+    return status, dict(headers), content
 
 
 def measure(application, name: str, environ_: dict, expected: str, count: int, before=None):

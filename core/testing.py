@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import io
 import os
 import pkgutil
 import socket
@@ -235,3 +236,45 @@ def answer_codes(responses) -> Counter:
         else:
             result[response.status_code] += 1
     return result
+
+
+def wsgi_environ(method: str, path: str, *, query: str = "", scheme: str = "http", **extra) -> dict:
+    """The environ a WSGI server (gunicorn) makes for one request to this machine; `extra`: CGI
+    variables as they are named there (`HTTP_IF_NONE_MATCH`, `CONTENT_TYPE`, ...)."""
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "443" if scheme == "https" else "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": scheme,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+        **extra,
+    }
+
+
+def wsgi_call(application, environ: dict, body: bytes = b"") -> tuple[str, list, bytes]:
+    """One request through a WSGI application, as a server makes it (the environ may be used
+    again): the answer's status, headers (as given to `start_response`) and body."""
+    started = []
+
+    def start_response(status, headers, exc_info=None):
+        started.append((status, headers))
+
+    environ = {**environ, "wsgi.input": io.BytesIO(body)}
+    if body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    answer = application(environ, start_response)
+    try:
+        content = b"".join(answer)
+    finally:
+        getattr(answer, "close", lambda: None)()
+    ((status, headers),) = started
+    return status, headers, content

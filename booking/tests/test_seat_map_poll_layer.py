@@ -5,9 +5,7 @@ read, and everything else left to the stack as before.
 On real connections (`transaction=True`): the layer handles the connection as Django's request
 signals do, which a test's transaction would not survive."""
 
-import io
 import logging
-import sys
 from unittest import mock
 
 import pytest
@@ -18,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from booking import middleware
 from booking.middleware import STATE_KEY, SeatMapPollApp
 from booking.selectors import seat_map_cache_clear
+from core.testing import wsgi_call, wsgi_environ
 from screening.tests.factories import ShowtimeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,32 +52,8 @@ def showtime():
 
 def call(application, path, *, method="GET", query="", scheme="http", **headers):
     """One request through a WSGI application: (status, headers, body)."""
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "443" if scheme == "https" else "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "localhost",
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-        **headers,
-    }
-    started = []
-    body = application(
-        environ, lambda status, headers, exc_info=None: started.append((status, headers))
-    )
-    content = b"".join(body)
-    if hasattr(body, "close"):
-        body.close()
-    ((status, response_headers),) = started
-    return status, response_headers, content
+    environ = wsgi_environ(method, path, query=query, scheme=scheme, **headers)
+    return wsgi_call(application, environ)
 
 
 def url(showtime) -> str:
