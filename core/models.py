@@ -45,6 +45,9 @@ class OutboundEmail(models.Model):
         SENDING = "SENDING", "Sending"
         SENT = "SENT", "Sent"
         FAILED = "FAILED", "Failed"
+        # Not sent: what it said was no longer true when it was rendered (a booking's
+        # confirmation, the booking cancelled before its turn came).
+        WITHDRAWN = "WITHDRAWN", "Withdrawn"
 
     to = models.JSONField(help_text="The recipients' addresses.")
     template = models.CharField(max_length=100, help_text="What kind of mail this is.")
@@ -75,7 +78,7 @@ class OutboundEmail(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["QUEUED", "SENDING", "SENT", "FAILED"]),
+                condition=models.Q(status__in=["QUEUED", "SENDING", "SENT", "FAILED", "WITHDRAWN"]),
                 name="outbound_email_status_valid",
             )
         ]

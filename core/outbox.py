@@ -170,6 +170,10 @@ def email_message_send(*, message_id: int) -> Delivery:
         message.send()
     except ClaimLost:
         return _unclaimed(message_id, timezone.now())
+    except EmailWithdrawn as exc:
+        mine.update(status=Status.WITHDRAWN, claim="", claimed_until=None, last_error=str(exc))
+        logger.info("E-mail %s withdrawn (%s): %s", message_id, email.template, exc)
+        return Delivery(Status.WITHDRAWN)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if _permanent(exc) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
@@ -201,6 +205,13 @@ def email_message_send(*, message_id: int) -> Delivery:
 
 class ClaimLost(Exception):
     """This worker's claim ran out, and another worker has the message now."""
+
+
+class EmailWithdrawn(Exception):
+    """Raised by a renderer (`core.emails.email_renderer`): what the mail would say is no longer
+    true - a booking's confirmation, the booking cancelled before the mail's turn came. The
+    message is not sent (WITHDRAWN, the reason kept as its last error). Checked when the mail is
+    rendered, at its first attempt."""
 
 
 def attachments_store(email: OutboundEmail, files) -> list[OutboundEmailAttachment]:
@@ -260,7 +271,7 @@ def email_messages_send_due(*, limit: int = 1000) -> dict[str, int]:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    counts = {Status.SENT: 0, Status.QUEUED: 0, Status.FAILED: 0}
+    counts = {Status.SENT: 0, Status.QUEUED: 0, Status.FAILED: 0, Status.WITHDRAWN: 0}
     for pk in ids:
         status = email_message_send(message_id=pk).status
         counts[status] = counts.get(status, 0) + 1
@@ -300,7 +311,10 @@ def email_messages_requeue(*, message_ids: list[int]) -> int:
 
 def email_outbox_purge() -> int:
     """Delete sent messages older than `EMAIL_OUTBOX_RETENTION_DAYS` (their links are stale and
-    their content personal)."""
+    their content personal), and withdrawn ones written as long ago."""
     cutoff = timezone.now() - timedelta(days=settings.EMAIL_OUTBOX_RETENTION_DAYS)
-    deleted, _ = OutboundEmail.objects.filter(status=Status.SENT, sent_at__lt=cutoff).delete()
+    done = Q(status=Status.SENT, sent_at__lt=cutoff) | Q(
+        status=Status.WITHDRAWN, created_at__lt=cutoff
+    )
+    deleted, _ = OutboundEmail.objects.filter(done).delete()
     return deleted

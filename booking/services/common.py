@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.db import rows_insert
 from core.emails import EmailContent, EmailFile, email_queue_on_commit, email_send_on_commit
+from core.outbox import EmailWithdrawn
 from screening.models import Seat
 
 from ..models import Booking, BookingStatus, SeatChange, SeatClaim
@@ -119,6 +120,10 @@ def booking_email_content(template: str, *, booking_id: int) -> EmailContent:
     booking = Booking.objects.select_related(
         "user", "showtime__movie", "showtime__hall__cinema"
     ).get(pk=booking_id)
+    if template == CONFIRMATION and booking.status != BookingStatus.CONFIRMED:
+        # Paid, then cancelled before the confirmation's turn came: the cancellation's mail
+        # says what happened; tickets that no longer admit anyone would only mislead.
+        raise EmailWithdrawn(f"Booking {booking.reference} is {booking.status.lower()} now.")
     tickets = list(booking.tickets.select_related("seat").order_by("seat__y", "seat__x"))
     context = booking_document_context(booking, tickets)
     attachments = []

@@ -193,6 +193,33 @@ def test_the_confirmation_is_rendered_when_it_is_sent_not_while_paying(
     }
 
 
+def test_a_confirmation_whose_booking_was_cancelled_before_it_went_is_withdrawn(
+    customer, customer_api, staff_api, showtime, django_capture_on_commit_callbacks
+):
+    """Paid, then cancelled before the worker's turn came: the customer hears of the
+    cancellation, not of tickets that no longer admit anyone."""
+    held = customer_api.post(
+        BOOKINGS, {"showtime": showtime.pk, "seats": [{"seat": seats(showtime, "A1")[0]}]}
+    ).json()
+    with django_capture_on_commit_callbacks(execute=False) as confirmation:
+        assert pay(customer_api, Booking(pk=held["id"])).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel = staff_api.post(f"{BOOKINGS}{held['id']}/cancel/", {"reason": "Screen closed"})
+    assert cancel.status_code == 200, cancel.content
+
+    for callback in confirmation:  # the confirmation's worker, late
+        callback()
+
+    assert [m.subject.split(" - ")[0] for m in mail.outbox] == [
+        f"Booking {held['reference']} is cancelled",
+        "Refund of 10.00 USD",
+    ]
+    email = OutboundEmail.objects.get(template="booking/email/confirmed")
+    assert email.status == OutboundEmail.Status.WITHDRAWN
+    assert email.last_error == f"Booking {held['reference']} is cancelled now."
+    assert OutboundEmail.objects.exclude(pk=email.pk).filter(status="SENT").count() == 2
+
+
 def flipped(signature: str) -> str:
     """The signature with one bit of its first byte changed (editing its base64 text could touch
     only the unused bits of the last character, and mean the same bytes)."""

@@ -3,6 +3,7 @@ retries, against a real SMTP server in the test process."""
 
 import threading
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.admin.sites import site
@@ -23,6 +24,7 @@ from core.emails import (
 )
 from core.models import OutboundEmail
 from core.outbox import (
+    EmailWithdrawn,
     _claim,
     email_message_send,
     email_messages_requeue,
@@ -381,6 +383,37 @@ def test_a_render_that_fails_is_a_failed_attempt(greeting_renderer, settings):
     OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
     assert email_message_send(message_id=email.pk).status == Status.FAILED
     assert mail.outbox == []
+
+
+def test_a_mail_its_renderer_withdraws_is_not_sent_nor_tried_again(settings):
+    """What the mail would say is no longer true when its turn comes: WITHDRAWN, the reason
+    kept; no retry, no sweep, purged with the sent ones."""
+    settings.EMAIL_OUTBOX_RETENTION_DAYS = 30
+
+    def render(template, *, user_id):
+        raise EmailWithdrawn("Booking ABC is cancelled now.")
+
+    email_renderer("withdrawn", render)
+    try:
+        with transaction.atomic():
+            email = email_queue_on_commit(
+                to=["cara@x.com"], template="t", renderer="withdrawn", params={"user_id": 1}
+            )
+        assert email_message_send(message_id=email.pk).status == Status.WITHDRAWN
+    finally:
+        del emails._renderers["withdrawn"]
+    email.refresh_from_db()
+    assert (email.status, email.last_error, email.sent_at) == (
+        Status.WITHDRAWN,
+        "Booking ABC is cancelled now.",
+        None,
+    )
+    assert mail.outbox == []
+    later = timezone.now() + timedelta(days=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert email_outbox_sweep() == 0
+    OutboundEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - timedelta(days=31))
+    assert email_outbox_purge() == 1
 
 
 def test_a_worker_whose_claim_ran_out_while_rendering_stores_and_sends_nothing(

@@ -13,5 +13,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counts = email_messages_send_due()
         self.stdout.write(
-            f"{counts['SENT']} sent, {counts['QUEUED']} to be retried, {counts['FAILED']} failed."
+            f"{counts['SENT']} sent, {counts['QUEUED']} to be retried, {counts['FAILED']} failed, "
+            f"{counts['WITHDRAWN']} withdrawn."
         )
