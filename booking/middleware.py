@@ -74,7 +74,7 @@ class SeatMapPollMiddleware:
 
     def __call__(self, request):
         match = SEAT_MAP_PATH.match(request.path_info)
-        if match is None or not plain_request(request):
+        if match is None or request.META.get(READ_FAILED_KEY) or not plain_request(request):
             return self.get_response(request)
         try:
             response = self._answer(request, int(match[1]))
@@ -167,6 +167,7 @@ def _forget_learned_headers(**kwargs) -> None:
 # Where the WSGI layer leaves the state it read for the middleware (not a header: no client
 # can set it).
 STATE_KEY = "cinema.seat_map_state"
+READ_FAILED_KEY = "cinema.seat_map_read_failed"
 request_logger = logging.getLogger("cinema.request")
 
 
@@ -202,14 +203,14 @@ class SeatMapPollApp:
         if match is None:
             return self.application(environ, start_response)
         started = time.perf_counter()
-        request = WSGIRequest(environ)
+        request = WSGIRequest(dict(environ))  # it rewrites its environ: Django's is left as sent
         if not plain_request(request):
             return self.application(environ, start_response)
         secure = request.is_secure()
         headers = _not_modified_headers.get(secure)
         if headers is None:
             return self.application(environ, _learning(start_response, secure))
-        state = _state_read(int(match[1]))
+        state = _state_read(environ, match[1])
         if state is None or environ["HTTP_IF_NONE_MATCH"] != state.etag:
             if state is not None:
                 environ[STATE_KEY] = state
@@ -228,21 +229,31 @@ class SeatMapPollApp:
         return []
 
 
-def _state_read(showtime_id: int):
+def _state_read(environ, digits: str):
     """The map's state, or None (no such showtime, or the database failed: the stack answers).
-    The connection is handled as Django's `request_started` would (closed when too old or
-    broken), less the health check's ping: a connection the server closed fails the read, and
-    the stack checks and reconnects (see `SeatMapPollMiddleware._answer`)."""
+
+    The connection is handled as Django's request signals would, before and after (closed when
+    too old - `CONN_MAX_AGE` - or broken), less the health check's ping: a connection the server
+    closed fails the read, and the stack checks and reconnects. After a failed read the
+    middleware does not read again (`READ_FAILED_KEY`): a hung database costs the poll one
+    timeout more than the stack alone, not two."""
+    try:
+        showtime_id = int(digits)
+    except ValueError:  # more digits than Python converts: no such showtime, the stack's 404
+        return None
     try:
         connection.close_if_unusable_or_obsolete()
         connection.health_check_done = True
-        return seat_map_state(showtime_id)
+        state = seat_map_state(showtime_id)
     except DatabaseError:
         connection.health_check_done = False
+        environ[READ_FAILED_KEY] = True
         return None
     except Exception:
         logger.exception("The seat map's poll layer failed; the stack answers instead.")
         return None
+    connection.close_if_unusable_or_obsolete()
+    return state
 
 
 def _learning(start_response, secure: bool):

@@ -17,6 +17,9 @@ class SharedFieldsSerializer(serializers.Serializer):
     context), so they are what this instance would have read. An instance made with anything
     else (an `instance`, a `context`, `partial`, ...) copies its fields as DRF does.
 
+    A shared validator formats its message once (DRF's `lazy_format`): right while the API
+    speaks one language; with per-request languages (LocaleMiddleware) this must not be used.
+
     The fields are shared, so a subclass must not change them after they are made (as a
     serializer that drops fields in its `__init__` does). Threads may make the template at
     once: each builds a complete one - its nested fields and validators made too, so using it

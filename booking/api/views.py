@@ -39,7 +39,7 @@ from ..selectors import (
 )
 from ..tickets import booking_calendar, booking_tickets_html
 from . import serializers as s
-from .throttles import PromoCodeThrottle
+from .throttles import promo_code_try
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
@@ -125,9 +125,6 @@ class CheckInView(APIView):
 class PromotionValidateView(APIView):
     """Served by booking, which prices seats (promotions, below it, cannot)."""
 
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, PromoCodeThrottle]
-    promo_code_always = True  # every validation tries a code
-
     @extend_schema(
         request=s.PromotionValidateInputSerializer,
         responses={
@@ -145,6 +142,7 @@ class PromotionValidateView(APIView):
         serializer = s.PromotionValidateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        promo_code_try(request, self)
         seats = data.get("seats")
         quote = services.promotion_quote(
             user=request.user,
@@ -204,11 +202,6 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         # Someone else's booking is simply not in the queryset: a 404, no existence leak.
         return bookings_visible_to(self.request.user)
 
-    def get_throttles(self):
-        if self.action == "create":  # a hold may try a promo code
-            return [*super().get_throttles(), PromoCodeThrottle()]
-        return super().get_throttles()
-
     def get_serializer(self, instance=None, *args, **kwargs):
         """Every booking rendered here carries its payment summary (one query for a page)."""
         if instance is not None:
@@ -254,6 +247,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = serializer.validated_data
 
         def book(resumed: bool):
+            if data.get("promo_code"):
+                promo_code_try(request, self)
             booking = services.booking_create(
                 user=request.user,
                 showtime_id=data["showtime"],

@@ -52,6 +52,29 @@ def test_holds_count_only_when_they_carry_a_code(customer_api):
     assert without.status_code == 201, without.content
 
 
+def test_a_replayed_hold_tries_no_code(customer_api):
+    """A hold retried with its Idempotency-Key gets its stored answer: it tries nothing."""
+    PromotionFactory(code="SPRING")
+    showtime = ShowtimeFactory()
+    body = {"showtime": showtime.pk, "quantity": 1, "promo_code": "SPRING"}
+    first = customer_api.post(BOOKINGS, body, HTTP_IDEMPOTENCY_KEY="hold-1")
+    assert first.status_code == 201, first.content
+    for _ in range(3):
+        assert customer_api.post(VALIDATE, {"code": "NOPE"}).status_code in (400, 429)
+
+    again = customer_api.post(BOOKINGS, body, HTTP_IDEMPOTENCY_KEY="hold-1")
+
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_a_bad_body_is_a_400_whatever_the_count(customer_api):
+    for i in range(3):
+        customer_api.post(VALIDATE, {"code": f"GUESS{i}"})
+    bad = customer_api.post(VALIDATE, "{not json", content_type="application/json")
+    assert bad.status_code == 400
+
+
 def test_staff_at_the_counter_are_not_counted(staff_api):
     for i in range(5):
         assert staff_api.post(VALIDATE, {"code": f"GUESS{i}"}).status_code == 400

@@ -29,7 +29,7 @@ class Django:
         self.handler, self.calls = WSGIHandler(), []
 
     def __call__(self, environ, start_response):
-        self.calls.append(environ)
+        self.calls.append(dict(environ))  # as it came, before Django rewrites it
         return self.handler(environ, start_response)
 
 
@@ -135,18 +135,48 @@ def test_an_unknown_showtime_is_the_stacks_404(layer, django, showtime):
 
 def test_a_database_error_leaves_the_answer_to_the_stack(layer, django, showtime):
     """A connection the server closed fails the layer's read (it skips the health check's ping):
-    the stack checks the connection again, and answers."""
+    the stack checks the connection again, and the view answers - the middleware does not try
+    the read a second time (a hung server would cost the poll another timeout)."""
     etag = etag_of(layer, showtime)
     call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)  # learned
 
     failing = mock.patch.object(middleware, "seat_map_state", side_effect=OperationalError)
     ping = mock.patch.object(connection, "is_usable", wraps=connection.is_usable)
-    with failing, ping as pinged:
+    with failing as reads, ping as pinged:
         status, _, _ = call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)
 
     assert status == "304 Not Modified"  # from the view
     assert len(django.calls) == 3
+    assert reads.call_count == 1
     assert pinged.call_count == 1
+
+
+def test_a_showtime_id_too_long_for_a_number_is_the_stacks_404(layer, django, showtime):
+    etag = etag_of(layer, showtime)
+    call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)  # learned
+
+    status, _, _ = call(layer, f"/api/v1/showtimes/{'1' * 5000}/seats/", HTTP_IF_NONE_MATCH=etag)
+
+    assert status.startswith("404 ")
+
+
+def test_the_connection_is_closed_after_the_read_when_it_should_be(layer, django, showtime):
+    """As Django's request_finished would: with CONN_MAX_AGE=0 no connection outlives a poll."""
+    etag = etag_of(layer, showtime)
+    call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)  # learned
+    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 0}):
+        connection.close()  # opened again by the read, to be closed after it
+        assert call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)[0] == "304 Not Modified"
+        assert connection.connection is None
+
+
+def test_the_environ_django_gets_is_the_one_sent(layer, django, showtime):
+    etag = etag_of(layer, showtime)
+    call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)  # learned
+
+    call(layer, url(showtime), HTTP_IF_NONE_MATCH='"old"', SCRIPT_NAME="/caf\xc3\xa9")
+
+    assert django.calls[-1]["SCRIPT_NAME"] == "/caf\xc3\xa9"
 
 
 def test_https_answers_are_learned_apart(layer, django, showtime):

@@ -343,6 +343,21 @@ def test_a_random_development_key_starting_with_a_dollar_is_no_variable_name():
 def test_a_worker_warms_up_without_connecting_to_anything():
     """gunicorn's workers load the views and Celery's machinery before their first request, and
     start while the broker and the database are down (nothing listens on their ports here)."""
+    result = _worker_started({})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("True")
+
+
+def test_a_warm_up_step_that_fails_does_not_keep_a_worker_from_starting():
+    result = _worker_started({"PAYMENT_GATEWAY": "nosuchprovider"})
+    assert result.returncode == 0, result.stderr
+    assert "Warm-up step gateway failed" in result.stdout
+    assert result.stdout.strip().endswith("True")  # the other steps ran
+
+
+def _worker_started(env: dict):
+    """Load the WSGI module as a gunicorn worker does, no network reachable; prints whether the
+    warm-up loaded what it loads."""
     code = (
         "import socket, sys\n"
         "def refuse(*args): raise OSError('no network')\n"
@@ -351,13 +366,12 @@ def test_a_worker_warms_up_without_connecting_to_anything():
         "print(all(name in sys.modules for name in "
         "('core.tasks', 'payments.api.views', 'kombu.transport.redis', 'jwt')))\n"
     )
-    result = python_in_subprocess(
+    return python_in_subprocess(
         ["-c", code],
         {
             "SECRET_KEY": "x" * 50,
             "DATABASE_URL": "mysql://root@127.0.0.1:1/none",
             "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+            **env,
         },
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
