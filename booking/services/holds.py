@@ -64,17 +64,35 @@ def _pending_release(user: User, showtime: Showtime, now: datetime) -> None:
         booking_cancel_record(previous, now, by=user, reason="Replaced by a new booking.")
 
 
-def _live_holds_check(user: User, now: datetime) -> None:
-    """A customer holds at most `BOOKING_MAX_LIVE_HOLDS` unpaid bookings at once (their previous
-    hold for this showtime released already). Counted under the customer's row lock, so holds
-    racing each other cannot pass the limit together."""
+def _customer_holds_settle(user: User, showtime: Showtime, now: datetime) -> None:
+    """Under the customer's row lock: release their pending booking for this showtime, and
+    refuse a hold past `BOOKING_MAX_LIVE_HOLDS` unpaid bookings at once (counted under the lock,
+    so holds racing each other cannot pass the limit together).
+
+    One read answers both in the usual case (no pending booking for this showtime): the
+    customer's live holds, and whether one of them - or an expired one not yet swept - is the
+    pending booking for this showtime. That one is then locked and released as
+    `_pending_release` does (which reads it again under its lock: a payment or the expiry may
+    have settled it meanwhile). It does not count: it is released, or no longer pending."""
     with connection.cursor() as cursor:  # plain SQL: a hot path (see core.db.RowLoader)
         cursor.execute(
-            f"SELECT COUNT(*) FROM {Booking._meta.db_table} "  # noqa: S608
-            "WHERE user_id = %s AND status = %s AND expires_at > %s",
-            [user.pk, BookingStatus.PENDING, connection.ops.adapt_datetimefield_value(now)],
+            f"SELECT showtime_id = %s AND pending = %s FROM {Booking._meta.db_table} "  # noqa: S608
+            "WHERE user_id = %s AND (status = %s AND expires_at > %s "
+            "OR showtime_id = %s AND pending = %s)",
+            [
+                showtime.pk,
+                True,
+                user.pk,
+                BookingStatus.PENDING,
+                connection.ops.adapt_datetimefield_value(now),
+                showtime.pk,
+                True,
+            ],
         )
-        (live,) = cursor.fetchone()
+        this_showtime = [bool(pending_here) for (pending_here,) in cursor.fetchall()]
+    if any(this_showtime):
+        _pending_release(user, showtime, now)
+    live = this_showtime.count(False)
     if live >= settings.BOOKING_MAX_LIVE_HOLDS:
         raise HoldLimitReached(
             f"You already hold seats in {live} unpaid bookings; pay for or cancel one first.",
@@ -149,9 +167,10 @@ def booking_create(
                 raise ValidationError({"showtime": ["No such showtime."]})
             _showtime_bookable_check(showtime, now)
             promotion = discounts.promotion_lock(promo_code)
-            _pending_release(user, showtime, now)
-            if not user.is_staff:
-                _live_holds_check(user, now)
+            if user.is_staff:  # staff holds are not limited in number
+                _pending_release(user, showtime, now)
+            else:
+                _customer_holds_settle(user, showtime, now)
             booking, tickets, seat_ids = seats_hold_write(
                 user=user,
                 showtime=showtime,

@@ -65,7 +65,7 @@ def test_holds_racing_each_other_never_pass_the_limit(settings):
         except HoldLimitReached:
             return "limit"
 
-    with slowed("booking.services.holds._live_holds_check", 0.05):
+    with slowed("booking.services.holds._customer_holds_settle", 0.05):
         outcome = Counter(run_concurrently(act, 10))
 
     assert outcome == {"held": 3, "limit": 7}

@@ -97,6 +97,18 @@ def test_an_expired_hold_is_free_at_once(showtime, customer, other_customer):
     assert Booking.objects.get(pk=first.pk).effective_status == BookingStatus.EXPIRED
 
 
+def test_a_lapsed_hold_not_yet_swept_is_released_by_the_next_one(showtime, customer, settings):
+    """Still the customer's pending booking for the showtime (the expiry job has not run), though
+    no longer a live hold: the next hold releases it, and it counts against no limit."""
+    settings.BOOKING_MAX_LIVE_HOLDS = 1
+    first = book(customer, showtime, "A1")
+    expire(first)
+    second = book(customer, showtime, "A1")
+    first.refresh_from_db()
+    assert (first.status, first.pending) == (BookingStatus.CANCELLED, None)
+    assert SeatClaim.objects.get(seat=seat(showtime, "A1")).booking == second
+
+
 def test_a_new_booking_releases_the_customers_previous_hold(showtime, customer, other_customer):
     first = book(customer, showtime, "A1", "A2")
     second = book(customer, showtime, "A3")
