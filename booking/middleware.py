@@ -2,13 +2,18 @@
 goes on sale, and most of them only to hear that nothing changed.
 
 `SeatMapPollMiddleware` sits right after CorsMiddleware (so its answers carry CORS headers like
-any other) and answers `GET|HEAD /api/v1/showtimes/<id>/seats/` without a query string itself:
-one indexed read (`seat_map_state`), then 304 when `If-None-Match` is the current ETag, else the
-document from the per-process cache (`seat_map_body`). Its answers are those `SeatMapView`
-gives through the whole stack, byte for byte: the view's headers, DRF's (`Allow`), and those the
-middlewares below add to an answer (security headers, the CSP, `Content-Length`), learned once
-from the middlewares themselves. Anything else - `?since=`, other methods, an unknown showtime,
-a request the stack below would refuse or redirect, any error - goes down the stack as before.
+any other) and answers `GET|HEAD /api/v1/showtimes/<id>/seats/`, with no query string or only
+`?since=<version>`, itself: one indexed read (`seat_map_state`), then 304 when `If-None-Match`
+is the current ETag, else the document from the per-process cache (`seat_map_body`) or the seats
+changed since the version (`seat_map_changes`). Its answers are those `SeatMapView` gives
+through the whole stack, byte for byte: the view's headers, DRF's (`Allow`, `Vary`), and those
+the middlewares below add to an answer (security headers, the CSP, `Content-Length`), learned
+once from the middlewares themselves. Anything else - another query, an Accept header DRF would
+negotiate, a version the map never had (410), other methods, an unknown showtime, a request the
+stack below would refuse or redirect, any error - goes down the stack as before.
+
+`SeatMapPollApp`, below, answers the commonest of these requests - a current copy's 304 - in
+front of Django altogether.
 """
 
 import logging
@@ -25,9 +30,10 @@ from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
+from rest_framework.renderers import JSONRenderer
 
 from .api.seat_maps import SeatMapView, seat_map_headers
-from .selectors import seat_map_body, seat_map_state
+from .selectors import seat_map_body, seat_map_changes, seat_map_state
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +80,13 @@ class SeatMapPollMiddleware:
 
     def __call__(self, request):
         match = SEAT_MAP_PATH.match(request.path_info)
-        if match is None or request.META.get(READ_FAILED_KEY) or not plain_request(request):
+        if match is None or request.META.get(READ_FAILED_KEY):
+            return self.get_response(request)
+        since = SINCE_QUERY.match(request.META.get("QUERY_STRING", ""))
+        if since is None or not plain_request(request, query=True):
             return self.get_response(request)
         try:
-            response = self._answer(request, int(match[1]))
+            response = self._answer(request, int(match[1]), since[1])
         except DatabaseError:
             # The stack below meets the same trouble and answers it (503 and the rest): with
             # the connection checked again, as Django does before a request's first query.
@@ -88,7 +97,7 @@ class SeatMapPollMiddleware:
             response = None
         return self.get_response(request) if response is None else response
 
-    def _answer(self, request, showtime_id: int):
+    def _answer(self, request, showtime_id: int, since: str | None):
         # Persistent connections are checked with a round trip (`ping`) before each request's
         # first query (CONN_HEALTH_CHECKS): on this path, one of its two round trips. Skipped:
         # if the server has closed the connection meanwhile, the read fails instead of the
@@ -99,12 +108,26 @@ class SeatMapPollMiddleware:
             return None  # the view's 404
         headers = seat_map_headers(state)
         current = request.META.get("HTTP_IF_NONE_MATCH") == state.etag
+        # The view answers a current copy's GET before DRF (`SeatMapView.dispatch`); anything
+        # else passes through DRF, which negotiates and adds its headers.
+        through_drf = not current or since is not None or request.method == "HEAD"
+        if through_drf and not accepts_json(request.META):
+            return None  # DRF negotiates (406 for an Accept it cannot serve)
         if current:
             response = HttpResponseNotModified(headers=headers)
-        else:
+        elif since is None:
             body = seat_map_body(state)
             response = HttpResponse(body, content_type="application/json", headers=headers)
-        if not current or request.method == "HEAD":  # the view's, past its `dispatch`
+        else:
+            changes = seat_map_changes(state, int(since))
+            if changes is None:
+                return None  # the view's 410
+            # What the view's `Response(changes)` renders to, by the same renderer, its headers
+            # in the same order (a DRF response has its Content-Type first).
+            response = HttpResponse(_CHANGES_RENDERER.render(changes), "application/json")
+            for name, value in headers.items():
+                response[name] = value
+        if through_drf:
             for name, value in self.view_headers.items():
                 if name == "Vary":
                     patch_vary_headers(response, [value])
@@ -130,11 +153,11 @@ class SeatMapPollMiddleware:
         return headers
 
 
-def plain_request(request) -> bool:
-    """A request the stack below would hand to the view as it is: no query, no body, an allowed
-    host, nothing to redirect."""
+def plain_request(request, *, query: bool = False) -> bool:
+    """A request the stack below would hand to the view as it is: no query (unless `query`: the
+    caller has checked it), no body, an allowed host, nothing to redirect."""
     meta = request.META
-    if request.method not in ("GET", "HEAD") or meta.get("QUERY_STRING"):
+    if request.method not in ("GET", "HEAD") or (meta.get("QUERY_STRING") and not query):
         return False
     if meta.get("CONTENT_LENGTH", "0") not in ("", "0"):
         return False
@@ -147,6 +170,26 @@ def plain_request(request) -> bool:
     except DisallowedHost:
         return False
     return True
+
+
+# The queries the middleware answers: none, or a version to follow from (`?since=`, as digits
+# the view accepts; a number too long for the database is the view's to refuse).
+SINCE_QUERY = re.compile(r"\A(?:since=([0-9]{1,18}))?\Z")
+_CHANGES_RENDERER = JSONRenderer()
+# Accept values for which DRF's negotiation picks its JSON renderer with no parameter (such as
+# `indent`) that would change the bytes.
+_JSON_RANGES = frozenset({"*/*", "application/*", "application/json"})
+
+
+def accepts_json(meta) -> bool:
+    """Whether the view would answer in plain JSON: no Accept header, or one naming JSON or
+    anything, without parameters. Anything else the view negotiates (a 406, or other bytes)."""
+    accept = meta.get("HTTP_ACCEPT", "")
+    if not accept:
+        return True
+    if ";" in accept:
+        return False
+    return any(item.strip() in _JSON_RANGES for item in accept.split(","))
 
 
 def _unused(request):

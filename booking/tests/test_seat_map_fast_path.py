@@ -158,16 +158,58 @@ def test_the_fast_path_answers_what_the_view_answers_byte_for_byte(
         assert answer.has_header(header), header
 
 
+@pytest.mark.parametrize("state", [free, held, sold, cancelled])
+def test_changes_since_a_version_are_what_the_view_answers_byte_for_byte(
+    state, showtime, customer, staff, view_calls
+):
+    before = request("get", url(showtime)).json()["version"]
+    state(showtime, customer, staff)
+    current = request("get", url(showtime))
+    version, etag = current.json()["version"], current["ETag"]
+    requests = {
+        "from the start": ("get", f"?since={before}", {}, 200),
+        "from now": ("get", f"?since={version}", {}, 200),
+        "from 0": ("get", "?since=0", {}, 200),
+        "HEAD": ("head", f"?since={before}", {}, 200),
+        "current copy": ("get", f"?since={before}", {"HTTP_IF_NONE_MATCH": etag}, 304),
+        "Accept: anything": ("get", f"?since={before}", {"HTTP_ACCEPT": "text/html, */*"}, 200),
+    }
+    for name, (method, query, extra, status) in requests.items():
+        fast = request(method, url(showtime) + query, **extra)
+        assert not view_calls.called, name
+        expected = through_view(method, url(showtime) + query, **extra)
+        view_calls.reset_mock()
+        assert fast.status_code == expected.status_code == status, name
+        assert fast.serialize() == expected.serialize(), name
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [("text/html", 406), ("application/json; indent=4", 200)],
+    ids=["HTML only", "indented"],
+)
+@pytest.mark.parametrize("query", ["", "?since=0"], ids=["map", "changes"])
+def test_an_accept_header_drf_would_negotiate_goes_to_the_view(
+    showtime, view_calls, accept, status, query
+):
+    answer = request("get", url(showtime) + query, HTTP_ACCEPT=accept)
+    assert view_calls.called
+    expected = through_view("get", url(showtime) + query, HTTP_ACCEPT=accept)
+    assert answer.status_code == expected.status_code == status
+    assert answer.serialize() == expected.serialize()
+
+
 @pytest.mark.parametrize(
     ("method", "suffix", "status"),
     [
-        ("get", "?since=0", 200),
         ("get", "?since=x", 400),
+        ("get", "?since=99999", 410),
+        ("get", "?since=0&utm=1", 200),
         ("get", "?utm=1", 200),
         ("post", "", 405),
         ("options", "", 200),
     ],
-    ids=["since", "a bad since", "another query", "POST", "OPTIONS"],
+    ids=["a bad since", "a future since", "since and more", "another query", "POST", "OPTIONS"],
 )
 def test_other_requests_go_down_the_stack_to_the_view(showtime, view_calls, method, suffix, status):
     answer = request(method, url(showtime) + suffix)
@@ -316,3 +358,15 @@ def test_with_a_middleware_it_does_not_know_after_it_the_fast_path_stands_aside(
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "somewhere.AnotherMiddleware"]
     with pytest.raises(MiddlewareNotUsed):
         SeatMapPollMiddleware(lambda request: None)
+
+
+def test_a_current_copy_asked_with_head_and_an_html_accept_is_the_views_406(showtime, view_calls):
+    """Only a GET of a current copy is answered before DRF's negotiation (the view's own
+    `dispatch`); a HEAD goes through it."""
+    etag = request("get", url(showtime))["ETag"]
+    extra = {"HTTP_IF_NONE_MATCH": etag, "HTTP_ACCEPT": "text/html"}
+    answer = request("head", url(showtime), **extra)
+    assert view_calls.called
+    expected = through_view("head", url(showtime), **extra)
+    assert answer.status_code == expected.status_code == 406
+    assert request("get", url(showtime), **extra).status_code == 304
