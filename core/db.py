@@ -67,6 +67,18 @@ def default_connection():
     return connections[DEFAULT_DB_ALIAS]
 
 
+def prefetched(instance: models.Model, name: str, objects) -> None:
+    """Give `instance` its reverse relation `name` loaded with `objects`, as `prefetch_related`
+    would: `instance.<name>.all()` answers them without a query, anything else on it queries as
+    usual. For a service that has just read or written those rows and hands the instance to code
+    that renders them. The relation's queryset builds its filter only if it ever queries."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache.pop(name, None)  # the manager would hand back a queryset loaded before
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache, queryset._prefetch_done = list(objects), True
+    cache[name] = queryset
+
+
 class TransactionRequired(RuntimeError):
     """A row lock taken outside a transaction is released at once: a bug, not a lock."""
 

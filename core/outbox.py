@@ -117,10 +117,10 @@ def qr_png(text: str) -> bytes:
 
 
 def email_message_build(
-    email: OutboundEmail, files: list[OutboundEmailAttachment] | None = None
+    email: OutboundEmail, files: list[OutboundEmailAttachment]
 ) -> OutboxMessage:
-    """The e-mail a stored message stands for (its QR codes drawn now); `files`: its attachments
-    when the caller has them (read otherwise)."""
+    """The e-mail a stored message stands for, with its attachment rows `files` (QR codes drawn
+    now)."""
     message = OutboxMessage(
         subject=email.subject,
         body=email.body_text,
@@ -128,7 +128,7 @@ def email_message_build(
         headers={"Message-ID": email.message_id},
     )
     message.attach_alternative(email.body_html, "text/html")
-    for file in email.attachments.all() if files is None else files:
+    for file in files:
         content = qr_png(file.qr_text) if file.qr_text else bytes(file.content)
         if file.content_id:
             message.inline_images.append((file.content_id, file.filename, content, file.mimetype))

@@ -61,8 +61,10 @@ class SeatMapView(APIView):
     authentication or throttling (nothing personal is in it; a CDN or proxy in front limits
     rates), and a poller whose copy is current costs one indexed read and gets 304.
 
-    `booking.middleware.SeatMapPollMiddleware` answers plain GETs of this view (no query) before
-    the rest of the stack, with the same bytes; this view answers the others (`?since=`, ...)."""
+    `booking.middleware` answers most requests of this view before the rest of the stack, with
+    the same bytes (`SeatMapPollApp` a current copy's 304, `SeatMapPollMiddleware` the map and
+    `?since=`); this view answers the others (a bad or expired `since`, an `Accept` to
+    negotiate, ...) and every request when the middleware stands aside."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []

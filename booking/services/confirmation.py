@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.db import RowLoader, rows_update
+from core.db import RowLoader, prefetched, rows_update
 from screening.models import Seat, ShowtimeStatus
 
 from .. import locks
@@ -120,16 +120,7 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
         [booking.pk],
     )
     booking_email(booking, CONFIRMATION)
-    # Hand back the tickets loaded with their seats, as `prefetch_related` would (the related
-    # manager's queryset, its result filled in): `tickets.all()` costs no query, anything else on
-    # them queries as usual.
-    loaded = booking.tickets.all()
-    loaded._result_cache = tickets
-    loaded._prefetch_done = True
-    booking._prefetched_objects_cache = {
-        **getattr(booking, "_prefetched_objects_cache", {}),
-        "tickets": loaded,
-    }
+    prefetched(booking, "tickets", tickets)  # with their seats: what the caller renders
     return booking
 
 

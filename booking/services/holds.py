@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.db import constraint_name, instances_insert, rows_insert
+from core.db import constraint_name, instances_insert, prefetched, rows_insert
 from core.exceptions import ResourceBusy
 from screening.models import Showtime, ShowtimeStatus
 
@@ -183,13 +183,7 @@ def booking_create(
             )
     except IntegrityError as exc:
         raise _integrity_error_explained(exc, seat_ids) from exc
-    # Hand back what the caller renders, loaded: the tickets, as `prefetch_related` would (the
-    # related manager's queryset holding them: `tickets.all()` costs no query, anything else
-    # queries as usual). Its filter is built only if it ever queries: building it for nothing
-    # cost more than a statement to the database.
-    loaded = booking.tickets.get_queryset()
-    loaded._result_cache, loaded._prefetch_done = tickets, True
-    booking._prefetched_objects_cache = {"tickets": loaded}
+    prefetched(booking, "tickets", tickets)  # what the caller renders
     return booking
 
 

@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.db.models import signals
 from django.utils import timezone
 
-from core.db import RowLoader, default_connection, instances_insert, rows_insert
+from core.db import RowLoader, default_connection, instances_insert, prefetched, rows_insert
 from screening.models import Hall, Showtime, ShowtimeFormat, ShowtimeStatus
 from screening.tests.factories import HallFactory, ShowtimeFactory
 
@@ -184,3 +184,14 @@ def test_inserts_of_many_rows_share_one_statement_head():
     assert statements[0] == statements[1]
     assert statements[0].count("(%s, %s, %s, %s, %s, %s, %s, %s, %s)") == 2
     assert Showtime.objects.filter(starts_at__gte=starts).count() == 4
+
+
+def test_a_relation_handed_back_loaded_answers_all_without_a_query(django_assert_num_queries):
+    hall = HallFactory()
+    first, *others = ShowtimeFactory.create_batch(3, hall=hall)
+    with django_assert_num_queries(0):
+        prefetched(hall, "showtimes", [first, *others])
+        prefetched(hall, "showtimes", [first])  # the last one handed back counts
+        assert list(hall.showtimes.all()) == [first]
+    with django_assert_num_queries(1):  # anything else queries as usual
+        assert hall.showtimes.filter(pk=others[0].pk).get() == others[0]
