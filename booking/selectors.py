@@ -4,7 +4,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache, cached_property, lru_cache, partial
+from functools import cache, cached_property, lru_cache
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.db import RowLoader
 from screening.layouts import IdealSpot, layout_ideal_spot
 from screening.models import (
     ACCESSIBLE_SPACES,
@@ -226,7 +227,7 @@ def seat_map_state(showtime_id: int) -> SeatMapState | None:
         showtime_id=showtime_id,
         hall_id=hall_id,
         seats_version=seats_version,
-        starts_at=_datetime_from_db(starts_at),
+        starts_at=_STARTS_AT.values("starts_at", [starts_at])[0],
         status=status,
         base_price=Decimal(str(base_price)),
         version=version or 0,
@@ -254,27 +255,10 @@ def _seat_map_state_sql() -> str:
 """  # noqa: S608 - table names from the models, values as parameters
 
 
-def _datetime_converters() -> list:
-    """What the ORM applies to a datetime column's value (MySQL's driver hands over naive
-    datetimes in UTC, SQLite's text), for plain SQL's rows."""
-    column = _datetime_column()
-    return [
-        partial(converter, expression=column, connection=connection)
-        for converter in connection.ops.get_db_converters(column)
-    ]
-
-
-@cache
-def _datetime_column():
-    return Showtime._meta.get_field("starts_at").get_col(Showtime._meta.db_table)
-
-
-def _datetime_from_db(value, converters=None) -> datetime | None:
-    if value is None:
-        return None
-    for converter in _datetime_converters() if converters is None else converters:
-        value = converter(value)
-    return value
+# Datetimes read by plain SQL arrive as the database has them (naive UTC from MySQL's driver,
+# text from SQLite's): these make them what the models' fields hold.
+_STARTS_AT = RowLoader(Showtime, alias="s", fields=["starts_at"])
+_EXPIRES_AT = RowLoader(SeatClaim, alias="k", fields=["expires_at"])
 
 
 def _live_claims(showtime_id: int, now: datetime) -> list[tuple[int, datetime | None]]:
@@ -286,8 +270,8 @@ def _live_claims(showtime_id: int, now: datetime) -> list[tuple[int, datetime | 
             [showtime_id, connection.ops.adapt_datetimefield_value(now)],
         )
         rows = cursor.fetchall()
-    converters = _datetime_converters()
-    return [(seat_id, _datetime_from_db(expires_at, converters)) for seat_id, expires_at in rows]
+    expiries = _EXPIRES_AT.values("expires_at", [expires_at for _, expires_at in rows])
+    return [(seat_id, expires_at) for (seat_id, _), expires_at in zip(rows, expiries, strict=True)]
 
 
 LIVE_CLAIMS = """
@@ -432,16 +416,17 @@ def seat_map_changes(state: SeatMapState, since: int) -> dict | None:
             ],
         )
         rows = cursor.fetchall()
-    converters, encoder = _datetime_converters(), DjangoJSONEncoder()
+    encoder = DjangoJSONEncoder()
+    expiries = _EXPIRES_AT.values("expires_at", [expires_at for _, _, expires_at in rows])
     seats = []
-    for seat_id, claimed, expires_at in rows:
+    for (seat_id, claimed, _), expires_at in zip(rows, expiries, strict=True):
         if not claimed:
             status, held_until = "available", None
         elif expires_at is None:
             status, held_until = "sold", None
         else:
             status = "held"
-            held_until = encoder.default(_datetime_from_db(expires_at, converters))
+            held_until = encoder.default(expires_at)
         seats.append({"id": seat_id, "status": status, "held_until": held_until})
     return {
         "showtime": state.showtime_id,
