@@ -1,6 +1,6 @@
 """The row locks of selling a seat, and the one order in which every service takes them.
 
-    0. the Idempotency-Key row (core/idempotency.py): leased in a short transaction of its own
+    0. the Idempotency-Key row (core/idempotency.py): leased by a statement that commits alone
        before the work and answered after it commits - never held together with the locks below
     1. schedule rows, exclusive, when the schedule changes (screening/locks.py): the showtime,
        then halls in primary-key order, then a hall's seats
@@ -93,10 +93,18 @@ _CINEMA = RowLoader(Cinema, alias="c")
 
 def showtime_lock_shared(showtime_id: int) -> Showtime | None:
     """The showtime, share-locked, with its movie, hall and cinema loaded (what a booking shows of
-    it; the hall's layout deferred); None when there is no such showtime."""
-    if not showtimes_lock_shared([showtime_id]):
-        return None
-    return _with_venue("s.id = %s", [showtime_id])
+    it; the hall's layout deferred); None when there is no such showtime.
+
+    One statement: the showtime is read by a derived table that carries the lock, so the lock
+    takes its row alone - the movie, hall and cinema joined to it are read without one, as
+    anything else reads them (a locking read of the whole join would share-lock them too, and
+    queue edits of a cinema behind every hold)."""
+    transaction_required()
+    return _with_venue(
+        "TRUE",
+        [showtime_id],
+        showtime_source=f"(SELECT * FROM {Showtime._meta.db_table} WHERE id = %s{_shared()})",  # noqa: S608
+    )
 
 
 _BOOKING = RowLoader(Booking, alias="b")
@@ -108,19 +116,24 @@ def booking_with_venue(booking_id: int, user_id: int) -> Booking | None:
     return _with_venue("b.id = %s AND b.user_id = %s", [booking_id, user_id], booking=True)
 
 
-def _with_venue(where: str, params: list, *, booking: bool = False):
+def _with_venue(
+    where: str, params: list, *, booking: bool = False, showtime_source: str | None = None
+):
     """One row read in one statement (no lock): the showtime matching `where` (over `s`, and `b`
     with `booking`), with its movie, hall (its layout deferred) and cinema loaded; with `booking`,
     the booking of that row instead, its showtime so loaded. None when no row matches.
+    `showtime_source`: what to read the showtime from instead of its table (a derived table,
+    its parameters first in `params`).
 
     Plain SQL (`RowLoader`): holds and payments read this on every request.
     """
     loaders = [_BOOKING] if booking else []
     loaders += [_SHOWTIME, _MOVIE, _HALL, _CINEMA]
+    showtimes = showtime_source or Showtime._meta.db_table
     source = (
-        f"{Booking._meta.db_table} b JOIN {Showtime._meta.db_table} s ON s.id = b.showtime_id"
+        f"{Booking._meta.db_table} b JOIN {showtimes} s ON s.id = b.showtime_id"
         if booking
-        else f"{Showtime._meta.db_table} s"
+        else f"{showtimes} s"
     )
     with connection.cursor() as cursor:
         cursor.execute(

@@ -1,8 +1,8 @@
 """`Idempotency-Key`: a retry with the same key and body gets the first answer; the work is done
 once, also when the retries race each other.
 
-The key is leased, never locked across the work: its row is inserted (or taken over) in a short
-transaction of its own, the work runs with no transaction open - so the service's own
+The key is leased, never locked across the work: its row is inserted (or taken over) by one
+statement that commits on its own, the work runs with no transaction open - so the service's own
 `transaction.atomic(durable=True)` is the whole lock scope, with or without the header - and the
 answer is stored after the work has committed. A duplicate that arrives meanwhile waits a moment
 for that answer (`WAIT`), then gets 409 `request_in_progress`. A lease left by a crashed attempt
@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -140,12 +140,12 @@ def _lease(lookup: dict, digest: str):
     deadline = time.monotonic() + WAIT.total_seconds()
     while True:
         now = timezone.now()
+        record = IdempotencyKey(**lookup, request_hash=digest, locked_until=now + LEASE)
         try:
-            with transaction.atomic(durable=True):
-                # One plain INSERT (`instances_insert`; nothing listens to the model's signals):
-                # every request with a key makes one, and `create()` costs more than the row.
-                record = IdempotencyKey(**lookup, request_hash=digest, locked_until=now + LEASE)
-                instances_insert([record])
+            # One plain INSERT (`instances_insert`; nothing listens to the model's signals),
+            # committed on its own: every request with a key makes one, and `create()` costs
+            # more than the row; a transaction around it, two round trips more.
+            instances_insert([record])
             return record, False, None
         except IntegrityError:
             if _expired_forget(lookup):

@@ -67,3 +67,40 @@ def test_an_idempotency_key_runs_the_work_with_no_transaction_open():
     for key in (None, "key-1"):
         idempotent(user=user, scope="s", key=key, payload={}, action=action, replay_errors=False)
     assert seen == [False, False]
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="row locks")
+def test_the_showtime_lock_takes_the_showtime_alone_not_its_venue():
+    """`showtime_lock_shared` reads the showtime with its movie, hall and cinema in one statement;
+    only the showtime's row is locked (shared): the others can be edited meanwhile."""
+    from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+
+    showtime = ShowtimeFactory()
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        with transaction.atomic():
+            read = locks.showtime_lock_shared(showtime.pk)
+            assert read.hall.cinema.pk == showtime.hall.cinema_id
+            assert read.movie.pk == showtime.movie_id
+            with other.cursor() as cursor:
+                for model, pk in [
+                    (type(showtime.movie), showtime.movie_id),
+                    (type(showtime.hall), showtime.hall_id),
+                    (type(showtime.hall.cinema), showtime.hall.cinema_id),
+                ]:
+                    cursor.execute(
+                        f"UPDATE {model._meta.db_table} SET id = id WHERE id = %s",  # noqa: S608
+                        [pk],
+                    )
+                with pytest.raises(OperationalError, match="Lock wait timeout"):
+                    cursor.execute(
+                        f"UPDATE {type(showtime)._meta.db_table} SET status = status "  # noqa: S608
+                        "WHERE id = %s",
+                        [showtime.pk],
+                    )
+    finally:
+        other.close()
+    with transaction.atomic():
+        assert locks.showtime_lock_shared(showtime.pk + 1000) is None

@@ -17,9 +17,11 @@ DB_READY_TIMEOUT = env.int("DB_READY_TIMEOUT", default=2)
 
 def database_config(url: str) -> dict:
     """A `DATABASES` entry for a URL; MySQL/MariaDB get utf8mb4, strict mode, short lock waits,
-    network timeouts and persistent connections."""
+    network timeouts, persistent connections and transactions opened with one round trip
+    (core/backends/mysql)."""
     config = env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.mysql":
+        config["ENGINE"] = "core.backends.mysql"
         config["OPTIONS"] = {
             "charset": "utf8mb4",
             "init_command": (

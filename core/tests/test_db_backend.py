@@ -1,0 +1,152 @@
+"""core/backends/mysql: `atomic()` opens its transaction with START TRANSACTION and leaves the
+session in autocommit mode - and transactions mean what they meant."""
+
+import pytest
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
+
+from catalog.models import Movie
+from catalog.tests.factories import MovieFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "mysql", reason="the MySQL backend's own"),
+]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What this test's connection sends besides statements: queries on the raw connection, and
+    autocommit switches (each a round trip)."""
+    from MySQLdb.connections import Connection
+
+    connection.ensure_connection()
+    calls = []
+    real_query, real_autocommit = Connection.query, Connection.autocommit
+
+    def query(raw, sql):
+        if raw is connection.connection:
+            calls.append(sql.decode() if isinstance(sql, bytes) else sql)
+        return real_query(raw, sql)
+
+    def autocommit(raw, on):
+        if raw is connection.connection:
+            calls.append(f"autocommit={on}")
+        return real_autocommit(raw, on)
+
+    monkeypatch.setattr(Connection, "query", query)
+    monkeypatch.setattr(Connection, "autocommit", autocommit)
+    return calls
+
+
+@pytest.fixture
+def other():
+    """A second connection to the same database, as another request's."""
+    wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
+    yield wrapper
+    wrapper.close()
+
+
+def titles_seen_by(wrapper) -> set[str]:
+    with wrapper.cursor() as cursor:
+        cursor.execute(f"SELECT title FROM {Movie._meta.db_table}")  # noqa: S608
+        return {title for (title,) in cursor.fetchall()}
+
+
+def test_atomic_sends_start_transaction_and_no_autocommit_switch(sent):
+    with transaction.atomic():
+        MovieFactory(title="Inside")
+    assert sent[0] == "START TRANSACTION"
+    assert not [call for call in sent if call.startswith("autocommit")]
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@autocommit")
+        assert cursor.fetchone() == (1,)
+
+
+def test_what_atomic_writes_is_seen_by_others_only_once_committed(other):
+    with transaction.atomic():
+        MovieFactory(title="Pending")
+        assert "Pending" not in titles_seen_by(other)
+    assert "Pending" in titles_seen_by(other)
+    # ... and outside `atomic()` each statement commits on its own again.
+    MovieFactory(title="Alone")
+    assert "Alone" in titles_seen_by(other)
+
+
+def test_an_error_rolls_the_whole_block_back(other):
+    def refused():
+        with transaction.atomic():
+            MovieFactory(title="Rolled back")
+            MovieFactory(title=None)  # NOT NULL
+
+    with pytest.raises(IntegrityError):
+        refused()
+    assert "Rolled back" not in titles_seen_by(other)
+    assert "Rolled back" not in titles_seen_by(connection)
+
+
+def test_savepoints_still_work():
+    def undone():
+        with transaction.atomic():
+            MovieFactory(title="Undone")
+            raise RuntimeError
+
+    with transaction.atomic():
+        MovieFactory(title="Kept")
+        with pytest.raises(RuntimeError):
+            undone()
+    assert set(Movie.objects.values_list("title", flat=True)) == {"Kept"}
+
+
+def test_a_lock_taken_in_atomic_is_held_until_the_block_ends(other):
+    movie = MovieFactory()
+    with other.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+    locked = f"SELECT id FROM {Movie._meta.db_table} WHERE id = %s FOR UPDATE NOWAIT"  # noqa: S608
+    with transaction.atomic():
+        Movie.objects.select_for_update().get(pk=movie.pk)
+        with other.cursor() as cursor, pytest.raises(OperationalError, match=r"[Ll]ock"):
+            cursor.execute(locked, [movie.pk])
+    with other.cursor() as cursor:
+        cursor.execute(locked, [movie.pk])  # free again: autocommit released it at once
+        assert cursor.fetchone() == (movie.pk,)
+
+
+def test_autocommit_turned_off_by_hand_keeps_a_transaction_open_across_commits(sent, other):
+    transaction.set_autocommit(False)
+    try:
+        MovieFactory(title="First")
+        assert "First" not in titles_seen_by(other)
+        transaction.commit()
+        assert "First" in titles_seen_by(other)
+        MovieFactory(title="Second")  # a new transaction, as MySQL opens one
+        assert "Second" not in titles_seen_by(other)
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert "Second" not in titles_seen_by(other)
+    switches = [call for call in sent if call.startswith("autocommit")]
+    assert switches == ["autocommit=False", "autocommit=True"]
+
+
+def test_turning_autocommit_back_on_commits_what_is_open(other):
+    transaction.set_autocommit(False)
+    try:
+        MovieFactory(title="Committed by the switch")
+    finally:
+        transaction.set_autocommit(True)
+    assert "Committed by the switch" in titles_seen_by(other)
+
+
+def test_a_new_connection_starts_in_autocommit_mode(other):
+    with other.cursor() as cursor:
+        cursor.execute("SELECT @@autocommit")
+        assert cursor.fetchone() == (1,)
+    assert other.get_autocommit()
