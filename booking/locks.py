@@ -110,20 +110,36 @@ def showtime_lock_shared(showtime_id: int) -> Showtime | None:
 _BOOKING = RowLoader(Booking, alias="b")
 
 
-def booking_with_venue(booking_id: int, user_id: int) -> Booking | None:
+def booking_with_venue(
+    booking_id: int, user_id: int, *, annotations: dict[str, tuple[str, list]] | None = None
+) -> Booking | None:
     """A customer's booking (no lock), with its showtime's movie, hall (layout deferred) and
-    cinema loaded - what an answer shows of it - in one statement; None when it is not theirs."""
-    return _with_venue("b.id = %s AND b.user_id = %s", [booking_id, user_id], booking=True)
+    cinema loaded - what an answer shows of it - in one statement; None when it is not theirs.
+
+    `annotations`: name -> (an SQL expression over the booking `b`, its parameters), each set on
+    the booking as an attribute of that name - what a caller above this app asks about the
+    booking, answered by the same statement (payments: any payment of unknown outcome?)."""
+    return _with_venue(
+        "b.id = %s AND b.user_id = %s",
+        [booking_id, user_id],
+        booking=True,
+        annotations=annotations or {},
+    )
 
 
 def _with_venue(
-    where: str, params: list, *, booking: bool = False, showtime_source: str | None = None
+    where: str,
+    params: list,
+    *,
+    booking: bool = False,
+    showtime_source: str | None = None,
+    annotations: dict[str, tuple[str, list]] | None = None,
 ):
     """One row read in one statement (no lock): the showtime matching `where` (over `s`, and `b`
     with `booking`), with its movie, hall (its layout deferred) and cinema loaded; with `booking`,
-    the booking of that row instead, its showtime so loaded. None when no row matches.
-    `showtime_source`: what to read the showtime from instead of its table (a derived table,
-    its parameters first in `params`).
+    the booking of that row instead, its showtime so loaded, and its `annotations` set. None
+    when no row matches. `showtime_source`: what to read the showtime from instead of its table
+    (a derived table, its parameters first in `params`).
 
     Plain SQL (`RowLoader`): holds and payments read this on every request.
     """
@@ -135,13 +151,16 @@ def _with_venue(
         if booking
         else f"{showtimes} s"
     )
+    annotations = annotations or {}
+    columns = [loader.columns for loader in loaders]
+    columns += [f"({expression})" for expression, _ in annotations.values()]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(loader.columns for loader in loaders)} FROM {source} "  # noqa: S608
+            f"SELECT {', '.join(columns)} FROM {source} "  # noqa: S608
             f"JOIN {Movie._meta.db_table} m ON m.id = s.movie_id "
             f"JOIN {Hall._meta.db_table} h ON h.id = s.hall_id "
             f"JOIN {Cinema._meta.db_table} c ON c.id = h.cinema_id WHERE {where}",
-            params,
+            [value for _, values in annotations.values() for value in values] + params,
         )
         row = cursor.fetchone()
     if row is None:
@@ -158,6 +177,8 @@ def _with_venue(
         return showtime
     found = _BOOKING.load(row)
     found.showtime = showtime
+    for name, value in zip(annotations, row[len(row) - len(annotations) :], strict=True):
+        setattr(found, name, value)
     return found
 
 

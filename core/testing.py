@@ -20,7 +20,7 @@ from unittest import mock
 
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -222,6 +222,21 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 30, interval: flo
         if time.monotonic() > deadline:
             raise TimeoutError(f"not true after {timeout} s: {condition}")
         time.sleep(interval)
+
+
+def server_closes_connection(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """The database server closes this thread's connection (as a restart or `wait_timeout`
+    would): its next query fails as a dead connection's does (MySQL only)."""
+    victim = connections[alias]
+    with victim.cursor() as cursor:
+        cursor.execute("SELECT CONNECTION_ID()")
+        (server_id,) = cursor.fetchone()
+    killer = connections.create_connection(alias)
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("KILL CONNECTION %s", [server_id])
+    finally:
+        killer.close()
 
 
 def answer_codes(responses) -> Counter:

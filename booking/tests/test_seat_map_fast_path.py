@@ -261,7 +261,12 @@ def test_a_database_error_leaves_the_answer_to_the_stack(showtime, view_calls):
     ping); the stack below checks the connection again and the view answers."""
     database = connections["default"]
     request("get", url(showtime))
-    failing = mock.patch("booking.middleware.seat_map_state", side_effect=OperationalError)
+
+    def failed_read(*args):
+        database.errors_occurred = True  # as Django's cursor marks a connection that failed
+        raise OperationalError(2006, "MySQL server has gone away")
+
+    failing = mock.patch("booking.middleware.seat_map_state", side_effect=failed_read)
     ping = mock.patch.object(database, "is_usable", wraps=database.is_usable)
     database.health_check_done = False  # as at the start of every request
     with failing, ping as pinged:

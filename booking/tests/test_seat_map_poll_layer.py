@@ -10,13 +10,13 @@ from unittest import mock
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import OperationalError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking import middleware
 from booking.middleware import STATE_KEY, SeatMapPollApp
 from booking.selectors import seat_map_cache_clear
-from core.testing import wsgi_call, wsgi_environ
+from core.testing import server_closes_connection, wsgi_call, wsgi_environ
 from screening.tests.factories import ShowtimeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,9 +140,10 @@ def test_a_database_error_leaves_the_answer_to_the_stack(layer, django, showtime
     etag = etag_of(layer, showtime)
     call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)  # learned
 
-    failing = mock.patch.object(middleware, "seat_map_state", side_effect=OperationalError)
+    server_closes_connection()
+    reading = mock.patch.object(middleware, "seat_map_state", wraps=middleware.seat_map_state)
     ping = mock.patch.object(connection, "is_usable", wraps=connection.is_usable)
-    with failing as reads, ping as pinged:
+    with reading as reads, ping as pinged:
         status, _, _ = call(layer, url(showtime), HTTP_IF_NONE_MATCH=etag)
 
     assert status == "304 Not Modified"  # from the view

@@ -10,6 +10,9 @@ DB_WRITE_TIMEOUT = env.int("DB_WRITE_TIMEOUT", default=30)
 # TABLES, a migration): the client gets 409 with Retry-After instead of a hung request. Row locks
 # taken with select_for_update are the point; InnoDB's default is 50 s, metadata locks' a day.
 DB_LOCK_WAIT_TIMEOUT = env.int("DB_LOCK_WAIT_TIMEOUT", default=10)
+# A persistent connection used less than this many seconds ago is not pinged before a request's
+# first query (core/backends/mysql): one the server closed meanwhile fails that query (503).
+DB_HEALTH_CHECK_AFTER_IDLE = env.float("DB_HEALTH_CHECK_AFTER_IDLE", default=1.0)
 # /readyz opens its own connection with this timeout for every step, so a hung server cannot
 # hold the probe.
 DB_READY_TIMEOUT = env.int("DB_READY_TIMEOUT", default=2)

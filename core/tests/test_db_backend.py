@@ -13,6 +13,7 @@ from django.db import (
 
 from catalog.models import Movie
 from catalog.tests.factories import MovieFactory
+from core.testing import server_closes_connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -150,3 +151,60 @@ def test_a_new_connection_starts_in_autocommit_mode(other):
         cursor.execute("SELECT @@autocommit")
         assert cursor.fetchone() == (1,)
     assert other.get_autocommit()
+
+
+# Health checks: a ping before a request's first query only after the connection sat idle
+
+
+def request_starts():
+    """What Django does to a persistent connection when a request starts (CONN_HEALTH_CHECKS)."""
+    connection.close_if_unusable_or_obsolete()
+
+
+def first_query():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone()
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    calls = []
+    real = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: (calls.append(1), real())[1])
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    connection.close()  # the next connection is made with health checks on
+    first_query()
+    return calls
+
+
+def test_a_connection_in_use_is_not_pinged_before_a_request(pings):
+    request_starts()
+    first_query()
+    assert pings == []
+
+
+def test_a_connection_idle_past_the_limit_is_pinged(pings, settings):
+    settings.DB_HEALTH_CHECK_AFTER_IDLE = 0
+    request_starts()
+    first_query()
+    assert pings == [1]
+
+
+def test_a_connection_closed_by_the_server_while_idle_is_replaced_before_the_request(
+    pings, settings
+):
+    settings.DB_HEALTH_CHECK_AFTER_IDLE = 0
+    server_closes_connection()
+    request_starts()
+    assert first_query() == (1,)  # the ping failed: connected afresh
+
+
+def test_a_connection_closed_by_the_server_a_moment_ago_fails_one_request_only(pings):
+    server_closes_connection()
+    request_starts()
+    with pytest.raises(OperationalError):
+        first_query()  # the API answers this one 503 with Retry-After
+    connection.close_if_unusable_or_obsolete()  # as the request ends: the connection is dropped
+    request_starts()
+    assert first_query() == (1,)

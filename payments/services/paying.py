@@ -89,15 +89,19 @@ def booking_pay(
     """
     # What the answer shows of its showtime, read now (a promotion, which few have, is read when
     # the answer shows it).
-    booking = booking_locks.booking_with_venue(booking_id, user.pk)
+    # ... and, in the same statement, whether an earlier attempt's outcome is still unknown.
+    booking = booking_locks.booking_with_venue(
+        booking_id, user.pk, annotations={"outcomes_unknown": _outcomes_unknown_sql(resumed)}
+    )
     if booking is None:
         raise BookingNotFound()
     booking.user = user  # the query says so: the confirmation's mail needs no read of it
     if booking.total == 0:
         return booking_services.booking_confirm(booking_id=booking.pk), None
-    settled = _unknown_outcomes_settle(booking.pk, abandoned_in_flight=resumed)
-    if settled is not None:
-        return settled
+    if booking.outcomes_unknown:
+        settled = _unknown_outcomes_settle(booking.pk, abandoned_in_flight=resumed)
+        if settled is not None:
+            return settled
     if resumed:
         booking.refresh_from_db()
         paid = Payment.objects.filter(booking=booking, status__in=LIVE_CAPTURE).first()
@@ -350,17 +354,33 @@ def _unknown_outcomes_settle(
 
 def _unknown_outcomes(booking_id: int, *, abandoned_in_flight: bool) -> list[int]:
     """The booking's pending payments that wait for reconciliation (with `abandoned_in_flight`,
-    every pending one), newest first. Plain SQL: every payment asks, and the answer is almost
-    always none."""
-    reconciling = "" if abandoned_in_flight else " AND needs_reconciliation = %s"
+    every pending one), newest first."""
+    condition, params = _outcome_unknown_condition(abandoned_in_flight)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {Payment._meta.db_table} "  # noqa: S608
-            f"WHERE booking_id = %s AND status = %s{reconciling} "
-            "ORDER BY created_at DESC, id DESC",
-            [booking_id, PaymentStatus.PENDING, *([] if abandoned_in_flight else [True])],
+            f"SELECT id FROM {Payment._meta.db_table} p "  # noqa: S608
+            f"WHERE p.booking_id = %s AND {condition} ORDER BY p.created_at DESC, p.id DESC",
+            [booking_id, *params],
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _outcomes_unknown_sql(abandoned_in_flight: bool) -> tuple[str, list]:
+    """Whether the booking `b` has payments `_unknown_outcomes` would list, as an SQL
+    expression: every payment asks, and the answer is almost always no - asked by the statement
+    that reads the booking, it costs no round trip of its own."""
+    condition, params = _outcome_unknown_condition(abandoned_in_flight)
+    return (
+        f"EXISTS (SELECT 1 FROM {Payment._meta.db_table} p "  # noqa: S608
+        f"WHERE p.booking_id = b.id AND {condition})",
+        params,
+    )
+
+
+def _outcome_unknown_condition(abandoned_in_flight: bool) -> tuple[str, list]:
+    if abandoned_in_flight:
+        return "p.status = %s", [PaymentStatus.PENDING]
+    return "p.status = %s AND p.needs_reconciliation = %s", [PaymentStatus.PENDING, True]
 
 
 def payment_reconcile(*, payment_id: int) -> tuple[Booking, Payment] | None:
