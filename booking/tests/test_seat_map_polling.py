@@ -301,21 +301,22 @@ def test_a_hold_and_a_payment_take_a_fixed_number_of_queries(django_assert_num_q
             "/api/v1/bookings/", {"showtime": showtime.pk, "seats": [{"seat": seat.pk}]}
         )
     assert held.status_code == 201
-    # The request, 25:
+    # The request, 24:
     # - the user; the key (an insert, committed alone)
     # - the booking with its showtime, movie, hall and cinema, and whether any payment of it
     #   has an unknown outcome (none: no more reads)
-    # - reserve: START TRANSACTION, the showtime (share-locked and read), the booking (locked), the payment
-    #   and its event, COMMIT - a live hold's seats need no look
+    # - reserve: START TRANSACTION, the showtime (share-locked and read), the booking (locked),
+    #   the payment and its event, COMMIT - a live hold's seats need no look
     # - the sandbox provider's ledger: one insert
-    # - settle: START TRANSACTION, the showtime and the booking again, another payment?, the tickets with
-    #   their seats, the seats (locked), the claims, seat changes, tickets' codes, the booking,
-    #   its mail (one outbox row: rendered when sent), the payment and its event, COMMIT
+    # - settle: START TRANSACTION, the showtime and the booking again (pending: no other
+    #   payment can have paid it), the tickets with their seats, the seats (locked), the claims,
+    #   seat changes, tickets' codes, the booking, its mail (one outbox row: rendered when
+    #   sent), the payment and its event, COMMIT
     # - the key's stored answer (the answer itself is made of what was loaded: no reads)
     # The mail's delivery, 10 (Celery runs eagerly here; a worker's, in production): the claim,
-    # the row, the booking, its tickets, its payment; START TRANSACTION, the rendered mail and its files,
-    # COMMIT; sent.
-    with django_assert_num_queries(25 + 10):
+    # the row, the booking, its tickets, its payment; START TRANSACTION, the rendered mail and
+    # its files, COMMIT; sent.
+    with django_assert_num_queries(24 + 10):
         paid = client.post(
             f"/api/v1/bookings/{held.json()['id']}/pay/",
             {"card": card()},

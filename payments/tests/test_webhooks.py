@@ -236,3 +236,38 @@ def test_a_non_numeric_amount_in_an_event_is_no_error(customer, customer_api, ap
         "data": {"charge": payment.provider_reference, "amount_refunded": "lots"},
     }
     assert webhook(api_client, event).json()["outcome"] == "refund known already"
+
+
+def test_a_success_for_a_booking_another_payment_paid_is_refunded(
+    customer, customer_api, api_client, monkeypatch
+):
+    """Defence in depth: money arriving for a booking that another payment has paid is given
+    back, never counted as a second payment. (Here the retry is made to skip settling the first
+    attempt, which it would otherwise do before charging again.)"""
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    first = Payment.objects.get()
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            "payments.services.paying._unknown_outcomes_settle", lambda *args, **kwargs: None
+        )
+        assert pay(customer_api, booking, key="pay-2").status_code == 200
+    charge = SandboxCharge.objects.get(idempotency_key=first.gateway_key)
+    event = {
+        "id": "evt_late",
+        "type": "charge.succeeded",
+        "data": {
+            "charge": charge.reference,
+            "idempotency_key": first.gateway_key,
+            "amount": str(charge.amount),
+        },
+    }
+
+    webhook(api_client, event)
+
+    first.refresh_from_db()
+    second = Payment.objects.exclude(pk=first.pk).get()
+    booking.refresh_from_db()
+    assert (first.status, first.amount_refunded) == (PaymentStatus.REFUNDED, first.amount)
+    assert second.status == PaymentStatus.SUCCEEDED
+    assert booking.status == BookingStatus.CONFIRMED
