@@ -2,6 +2,9 @@
 of the lock helpers."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models
@@ -218,14 +221,67 @@ def _insert_head(db, model: type[models.Model], field_names: tuple[str, ...] | N
     return head
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement for `statements_run`: its SQL, its parameters, and what to make of its
+    answer (`answered(rows, rowcount)`; None: nothing)."""
+
+    sql: str
+    params: list
+    answered: Callable[[list, int], Any] | None = None
+
+
+def statements_run(*statements: Statement | None) -> list:
+    """Run statements in order, in the caller's transaction; returns what each one's `answered`
+    made of its answer (None without). Nones are skipped (a builder's "nothing to do").
+
+    MySQL/MariaDB take them in one round trip, as one multi-statement query (mysqlclient opens
+    connections that allow it; Django's own session set-up relies on it): the writes a hold or
+    a payment makes together cost one trip to the server, not one each. The server stops at a
+    failing statement; its error is raised as Django's (an IntegrityError for a unique key), the
+    statements before it are undone with the caller's transaction. Elsewhere, one by one.
+    """
+    statements = [statement for statement in statements if statement is not None]
+    db = default_connection()
+    results = []
+    with db.cursor() as cursor:
+        if db.vendor == "mysql" and len(statements) > 1:
+            cursor.execute(
+                "; ".join(statement.sql for statement in statements),
+                [value for statement in statements for value in statement.params],
+            )
+            for index, statement in enumerate(statements):
+                if index:
+                    with db.wrap_database_errors:
+                        cursor.nextset()
+                results.append(_answered(cursor, statement))
+        else:
+            for statement in statements:
+                cursor.execute(statement.sql, statement.params)
+                results.append(_answered(cursor, statement))
+    return results
+
+
+def _answered(cursor, statement: Statement):
+    if statement.answered is None:
+        return None
+    rows = cursor.fetchall() if cursor.description else []
+    return statement.answered(rows, cursor.rowcount)
+
+
 def rows_insert(model: type[models.Model], field_names: list[str], rows) -> None:
     """Insert `rows` (tuples of values for `field_names`, as the model's fields take them) in one
     multi-row INSERT, within the caller's transaction. For rows whose ids nobody reads back, on
     hot paths: no instances built, no query compiled; defaults such as `auto_now_add` are the
     caller's to pass."""
+    statements_run(rows_insert_statement(model, field_names, rows))
+
+
+def rows_insert_statement(model: type[models.Model], field_names: list[str], rows):
+    """`rows_insert` as a `Statement` (None for no rows)."""
     rows = list(rows)
     if not rows:
-        return
+        return None
     db = default_connection()
     fields, head, one = _insert_head(db, model, tuple(field_names))
     params = [
@@ -233,8 +289,7 @@ def rows_insert(model: type[models.Model], field_names: list[str], rows) -> None
         for row in rows
         for field, value in zip(fields, row, strict=True)
     ]
-    with db.cursor() as cursor:
-        cursor.execute(f"{head}{', '.join([one] * len(rows))}", params)
+    return Statement(f"{head}{', '.join([one] * len(rows))}", params)
 
 
 def instances_insert(instances: list[models.Model]) -> None:
@@ -245,29 +300,45 @@ def instances_insert(instances: list[models.Model]) -> None:
     if not instances:
         return
     db = default_connection()
+    if db.features.can_return_rows_from_bulk_insert:
+        statements_run(instances_insert_statement(instances))
+        return
+    fields, head, one = _insert_head(db, type(instances[0]), None)
+    with db.cursor() as cursor:
+        for obj in instances:
+            cursor.execute(head + one, _insert_row(db, fields, obj))
+            _inserted(db, obj, cursor.lastrowid)
+
+
+def instances_insert_statement(instances: list[models.Model]):
+    """`instances_insert` as a `Statement` (None for no instances), for a database that returns
+    the new ids from one INSERT (MariaDB, SQLite): they are set when it has run."""
+    if not instances:
+        return None
+    db = default_connection()
     model = type(instances[0])
     fields, head, one = _insert_head(db, model, None)
-    rows = [
-        [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
-        for obj in instances
-    ]
-    with db.cursor() as cursor:
-        if db.features.can_return_rows_from_bulk_insert:
-            cursor.execute(
-                f"{head}{', '.join([one] * len(rows))} "
-                f"RETURNING {db.ops.quote_name(model._meta.pk.column)}",
-                [value for row in rows for value in row],
-            )
-            ids = [pk for (pk,) in cursor.fetchall()]
-        else:
-            ids = []
-            for row in rows:
-                cursor.execute(head + one, row)
-                ids.append(cursor.lastrowid)
-    for obj, pk in zip(instances, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = db.alias
+
+    def answered(rows, _count):
+        for obj, (pk,) in zip(instances, rows, strict=True):
+            _inserted(db, obj, pk)
+
+    return Statement(
+        f"{head}{', '.join([one] * len(instances))} "
+        f"RETURNING {db.ops.quote_name(model._meta.pk.column)}",
+        [value for obj in instances for value in _insert_row(db, fields, obj)],
+        answered,
+    )
+
+
+def _insert_row(db, fields, obj) -> list:
+    return [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
+
+
+def _inserted(db, obj, pk) -> None:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = db.alias
 
 
 def rows_update(model: type[models.Model], values: dict, where: str, params) -> int:
@@ -276,18 +347,22 @@ def rows_update(model: type[models.Model], values: dict, where: str, params) -> 
     `params`), within the caller's transaction; returns how many rows matched. For the hot path's
     few rows where compiling `QuerySet.update` costs more than the database's work: no signals,
     and `auto_now` fields are the caller's to pass."""
+    return statements_run(rows_update_statement(model, values, where, params))[0]
+
+
+def rows_update_statement(model: type[models.Model], values: dict, where: str, params):
+    """`rows_update` as a `Statement`, answering how many rows matched."""
     db = default_connection()
     meta = model._meta
     quote = db.ops.quote_name
     fields = [meta.get_field(name) for name in values]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}",  # noqa: S608
-            [
-                field.get_db_prep_save(value, db)
-                for field, value in zip(fields, values.values(), strict=True)
-            ]
-            + list(params),
-        )
-        return cursor.rowcount
+    return Statement(
+        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}",  # noqa: S608
+        [
+            field.get_db_prep_save(value, db)
+            for field, value in zip(fields, values.values(), strict=True)
+        ]
+        + list(params),
+        lambda _rows, count: count,
+    )

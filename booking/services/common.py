@@ -6,7 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.models import User
-from core.db import rows_insert
+from core.db import Statement, rows_insert, rows_insert_statement
 from core.emails import EmailContent, EmailFile, email_queue_on_commit, email_send_on_commit
 from core.outbox import EmailWithdrawn
 from screening.models import Seat
@@ -16,11 +16,12 @@ from ..tickets import booking_calendar, booking_document_context, ticket_payload
 from . import discounts
 
 
-def seat_changes_record(showtime_id: int, seat_ids) -> None:
-    """Log seats of a showtime as changed, in the caller's transaction: its seat map's version
-    moves on (`SeatChange`)."""
+def seat_changes_statement(showtime_id: int, seat_ids) -> Statement | None:
+    """Log seats of a showtime as changed - its seat map's version moves on (`SeatChange`) - as
+    a statement for `core.db.statements_run`, in the caller's transaction, with the writes that
+    changed them."""
     now = timezone.now()
-    rows_insert(
+    return rows_insert_statement(
         SeatChange,
         ["showtime", "seat_id", "created_at"],
         ((showtime_id, seat_id, now) for seat_id in seat_ids),

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.db import RowLoader, prefetched, rows_update
+from core.db import RowLoader, Statement, prefetched, rows_update_statement, statements_run
 from screening.models import Seat, ShowtimeStatus
 
 from .. import locks
@@ -17,7 +17,7 @@ from ..exceptions import (
 )
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from . import discounts
-from .common import CONFIRMATION, booking_email, seat_changes_record, seat_labels, seat_taken
+from .common import CONFIRMATION, booking_email, seat_changes_statement, seat_labels, seat_taken
 
 
 def booking_payable_check(
@@ -95,9 +95,8 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
     # Read once: the seats to lock, the codes to write, and what the caller renders.
     tickets = _tickets_with_seats(booking.pk)
     locked = booking_payable_check(booking, now, tickets)
-    # Sell what this booking still holds; claim again what it lost to expiry (still free).
-    rows_update(SeatClaim, {"expires_at": None}, "booking_id = %s", [booking.pk])
-    seat_changes_record(booking.showtime_id, sorted(locked))
+    # Claim again what the hold lost to expiry (still free: checked above); the claims made
+    # now are sold ones (no expiry).
     reclaim = [seat for seat in locked.values() if seat.claim_booking_id != booking.pk]
     if reclaim:
         lapsed = [seat.claim_id for seat in reclaim if seat.claim_id]
@@ -106,18 +105,24 @@ def booking_confirm_locked(booking: Booking, now: datetime) -> Booking:
             SeatClaim(showtime_id=booking.showtime_id, seat=seat, booking=booking)
             for seat in reclaim
         )
+    discounts.redemption_confirm(booking)
     for ticket in tickets:
         ticket.code = secrets.token_urlsafe(16)
-    _ticket_codes_write(tickets)
-    discounts.redemption_confirm(booking)
     booking.status = BookingStatus.CONFIRMED
     booking.pending = None
     booking.confirmed_at = now
-    rows_update(
-        Booking,
-        {"status": booking.status, "pending": None, "confirmed_at": now},
-        "id = %s",
-        [booking.pk],
+    # Sell what it holds: the claims, the seat map's log, the tickets' codes and the booking's
+    # state, in one round trip.
+    statements_run(
+        rows_update_statement(SeatClaim, {"expires_at": None}, "booking_id = %s", [booking.pk]),
+        seat_changes_statement(booking.showtime_id, sorted(locked)),
+        _ticket_codes_statement(tickets),
+        rows_update_statement(
+            Booking,
+            {"status": booking.status, "pending": None, "confirmed_at": now},
+            "id = %s",
+            [booking.pk],
+        ),
     )
     booking_email(booking, CONFIRMATION)
     prefetched(booking, "tickets", tickets)  # with their seats: what the caller renders
@@ -148,20 +153,19 @@ def _tickets_with_seats(booking_id: int) -> list[Ticket]:
     return tickets
 
 
-def _ticket_codes_write(tickets: list[Ticket]) -> None:
-    """Write the tickets' codes in one statement. Plain SQL: `bulk_update` builds an expression
-    per ticket, and costs more than the database's work."""
+def _ticket_codes_statement(tickets: list[Ticket]) -> Statement | None:
+    """The tickets' codes written by one statement. Plain SQL: `bulk_update` builds an
+    expression per ticket, and costs more than the database's work."""
     if not tickets:
-        return
+        return None
     cases = " ".join(["WHEN %s THEN %s"] * len(tickets))
     ids = ", ".join(["%s"] * len(tickets))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Ticket._meta.db_table} SET code = CASE id {cases} END "  # noqa: S608
-            f"WHERE id IN ({ids})",
-            [value for ticket in tickets for value in (ticket.pk, ticket.code)]
-            + [ticket.pk for ticket in tickets],
-        )
+    return Statement(
+        f"UPDATE {Ticket._meta.db_table} SET code = CASE id {cases} END "  # noqa: S608
+        f"WHERE id IN ({ids})",
+        [value for ticket in tickets for value in (ticket.pk, ticket.code)]
+        + [ticket.pk for ticket in tickets],
+    )
 
 
 def booking_confirmation_resend(*, booking_id: int) -> Booking:

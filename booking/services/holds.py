@@ -9,7 +9,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.db import constraint_name, instances_insert, prefetched, rows_insert
+from core.db import (
+    constraint_name,
+    instances_insert,
+    instances_insert_statement,
+    prefetched,
+    rows_insert_statement,
+    statements_run,
+)
 from core.exceptions import ResourceBusy
 from screening.models import Showtime, ShowtimeStatus
 
@@ -22,7 +29,7 @@ from ..exceptions import (
 from ..models import Booking, BookingStatus, SeatClaim, Ticket
 from ..pricing import PriceList, price_list, totals
 from . import discounts, seating
-from .common import booking_cancel_record, claims_delete, seat_changes_record
+from .common import booking_cancel_record, claims_delete, seat_changes_statement
 from .seating import SeatPick, SeatRequest
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -249,11 +256,14 @@ def seats_hold_write(
     reservation.record(booking)
     for ticket in tickets:
         ticket.booking = booking
-    instances_insert(tickets)
-    rows_insert(
-        SeatClaim,
-        ["showtime", "seat", "booking", "expires_at"],
-        ((showtime.pk, pk, booking.pk, booking.expires_at) for pk in seat_ids),
+    # What is written with the booking's id, in one round trip.
+    statements_run(
+        instances_insert_statement(tickets),
+        rows_insert_statement(
+            SeatClaim,
+            ["showtime", "seat", "booking", "expires_at"],
+            ((showtime.pk, pk, booking.pk, booking.expires_at) for pk in seat_ids),
+        ),
+        seat_changes_statement(showtime.pk, seat_ids),
     )
-    seat_changes_record(showtime.pk, seat_ids)
     return booking, tickets, seat_ids

@@ -280,8 +280,8 @@ def test_a_409_says_which_seats_are_still_free_and_suggests_a_block(
 def test_a_hold_and_a_payment_take_a_fixed_number_of_queries(django_assert_num_queries):
     """Pinned so that a change that adds work on the hot path is seen (bench/ measures time).
     With real transactions, as in production: no savepoints counted. Each is a round trip to
-    the database: a transaction opens with START TRANSACTION and ends with COMMIT, nothing else
-    (core/backends/mysql)."""
+    the database: a transaction's START TRANSACTION travels with its first statement, and writes
+    made together travel as one (core/backends/mysql, `core.db.statements_run`)."""
     from accounts.tests.factories import UserFactory
     from payments.tests.helpers import card
 
@@ -292,31 +292,31 @@ def test_a_hold_and_a_payment_take_a_fixed_number_of_queries(django_assert_num_q
     client_for(UserFactory()).post(
         "/api/v1/bookings/", {"showtime": showtime.pk, "seats": [{"seat": first.pk}]}
     )
-    # the user; price rules; the customer (lock), the showtime (share-locked and read with its
-    # venue), the customer's live holds and pending one for the showtime (none: nothing to lock),
-    # the row's seats (lock); the booking, its tickets, claims and seat changes; START
-    # TRANSACTION and COMMIT
-    with django_assert_num_queries(12):
+    # the user; price rules; the customer (lock, opening the transaction), the showtime
+    # (share-locked and read with its venue), the customer's live holds and pending one for the
+    # showtime (none: nothing to lock), the row's seats (lock); the booking; its tickets, claims
+    # and seat changes (one trip); COMMIT
+    with django_assert_num_queries(9):
         held = client.post(
             "/api/v1/bookings/", {"showtime": showtime.pk, "seats": [{"seat": seat.pk}]}
         )
     assert held.status_code == 201
-    # The request, 24:
+    # The request, 19:
     # - the user; the key (an insert, committed alone)
     # - the booking with its showtime, movie, hall and cinema, and whether any payment of it
     #   has an unknown outcome (none: no more reads)
-    # - reserve: START TRANSACTION, the showtime (share-locked and read), the booking (locked),
-    #   the payment and its event, COMMIT - a live hold's seats need no look
+    # - reserve: the showtime (share-locked and read, opening the transaction), the booking
+    #   (locked), the payment and its event, COMMIT - a live hold's seats need no look
     # - the sandbox provider's ledger: one insert
-    # - settle: START TRANSACTION, the showtime and the booking again (pending: no other
-    #   payment can have paid it), the tickets with their seats, the seats (locked), the claims,
-    #   seat changes, tickets' codes, the booking, its mail (one outbox row: rendered when
-    #   sent), the payment and its event, COMMIT
+    # - settle: the showtime (opening the transaction) and the booking again (pending: no other
+    #   payment can have paid it), the tickets with their seats, the seats (locked); the
+    #   claims, seat changes, tickets' codes and the booking (one trip); its mail (one outbox
+    #   row: rendered when sent), the payment and its event, COMMIT
     # - the key's stored answer (the answer itself is made of what was loaded: no reads)
-    # The mail's delivery, 10 (Celery runs eagerly here; a worker's, in production): the claim,
-    # the row, the booking, its tickets, its payment; START TRANSACTION, the rendered mail and
-    # its files, COMMIT; sent.
-    with django_assert_num_queries(24 + 10):
+    # The mail's delivery, 9 (Celery runs eagerly here; a worker's, in production): the claim,
+    # the row, the booking, its tickets, its payment; the rendered mail (opening the
+    # transaction) and its files, COMMIT; sent.
+    with django_assert_num_queries(19 + 9):
         paid = client.post(
             f"/api/v1/bookings/{held.json()['id']}/pay/",
             {"card": card()},

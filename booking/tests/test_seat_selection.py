@@ -338,16 +338,16 @@ def test_holds_take_a_fixed_number_of_queries(customer, showtime, django_assert_
     # price rules, the customer (lock), showtime (share-locked and read), the customer's live holds
     # and pending one for the showtime (read), that pending booking (lock, read), the previous
     # hold's claims (read, delete, their seats logged as changed) and cancellation, row A's seats
-    # with their claims (lock), booking, tickets, claims, the seats logged as changed; and in a
-    # test, the service's transaction is a savepoint (two more)
-    with django_assert_num_queries(17):
+    # with their claims (lock), booking; its tickets, claims and the seats logged as changed (one
+    # trip); and in a test, the service's transaction is a savepoint (two more)
+    with django_assert_num_queries(15):
         services.booking_create(
             user=customer,
             showtime_id=showtime.pk,
             seats=[services.SeatRequest(a1), services.SeatRequest(a2)],
         )
     # ... and best available: + the snapshot of the claims
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         services.booking_create(
             user=customer, showtime_id=showtime.pk, pick=services.SeatPick(quantity=2)
         )

@@ -23,26 +23,27 @@ pytestmark = [
 
 @pytest.fixture
 def sent(monkeypatch):
-    """What this test's connection sends besides statements: queries on the raw connection, and
-    autocommit switches (each a round trip)."""
+    """Every round trip this test's connection makes: its queries (statements, alone or several
+    in one), commits, rollbacks and autocommit switches."""
     from MySQLdb.connections import Connection
 
     connection.ensure_connection()
     calls = []
-    real_query, real_autocommit = Connection.query, Connection.autocommit
 
-    def query(raw, sql):
-        if raw is connection.connection:
-            calls.append(sql.decode() if isinstance(sql, bytes) else sql)
-        return real_query(raw, sql)
+    def spy(name, describe):
+        real = getattr(Connection, name)
 
-    def autocommit(raw, on):
-        if raw is connection.connection:
-            calls.append(f"autocommit={on}")
-        return real_autocommit(raw, on)
+        def recorded(raw, *args):
+            if raw is connection.connection:
+                calls.append(describe(*args))
+            return real(raw, *args)
 
-    monkeypatch.setattr(Connection, "query", query)
-    monkeypatch.setattr(Connection, "autocommit", autocommit)
+        monkeypatch.setattr(Connection, name, recorded)
+
+    spy("query", lambda sql: sql.decode() if isinstance(sql, bytes) else sql)
+    spy("autocommit", lambda on: f"autocommit={on}")
+    spy("commit", lambda: "COMMIT")
+    spy("rollback", lambda: "ROLLBACK")
     return calls
 
 
@@ -60,11 +61,14 @@ def titles_seen_by(wrapper) -> set[str]:
         return {title for (title,) in cursor.fetchall()}
 
 
-def test_atomic_sends_start_transaction_and_no_autocommit_switch(sent):
+def test_atomic_starts_its_transaction_with_its_first_statement_and_switches_nothing(sent):
     with transaction.atomic():
         MovieFactory(title="Inside")
-    assert sent[0] == "START TRANSACTION"
-    assert not [call for call in sent if call.startswith("autocommit")]
+        MovieFactory(title="Also inside")
+    assert len(sent) == 3
+    assert sent[0].startswith("START TRANSACTION; INSERT INTO `catalog_movie`")
+    assert sent[1].startswith("INSERT INTO `catalog_movie`")
+    assert sent[2] == "COMMIT"
     assert connection.get_autocommit()
     with connection.cursor() as cursor:
         cursor.execute("SELECT @@autocommit")
@@ -208,3 +212,70 @@ def test_a_connection_closed_by_the_server_a_moment_ago_fails_one_request_only(p
     connection.close_if_unusable_or_obsolete()  # as the request ends: the connection is dropped
     request_starts()
     assert first_query() == (1,)
+
+
+def test_a_transaction_that_ran_nothing_costs_nothing(sent):
+    with transaction.atomic():
+        pass
+    with pytest.raises(RuntimeError), transaction.atomic():
+        raise RuntimeError
+    assert sent == []
+
+
+def test_a_first_statement_that_cannot_carry_the_start_goes_after_it(sent, other):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {Movie._meta.db_table} (title, synopsis, duration_minutes, "  # noqa: S608
+            "release_date, rating, director, cast, language, poster_url, trailer_url, "
+            "created_at, updated_at) VALUES (%s, '', 90, '2026-01-01', 'PG', '', '', '', '', '', "
+            "NOW(), NOW())",
+            [("Many one",), ("Many two",)],
+        )
+        assert not {"Many one", "Many two"} & titles_seen_by(other)
+    assert sent[0] == "START TRANSACTION"
+    assert {"Many one", "Many two"} <= titles_seen_by(other)
+
+
+# core.db.statements_run: several statements, one round trip
+
+
+def test_statements_run_in_one_round_trip_and_answer_each(sent):
+    from core.db import Statement, instances_insert_statement, rows_update_statement, statements_run
+
+    movies = [MovieFactory.build(title="First"), MovieFactory.build(title="Second")]
+    with transaction.atomic():
+        results = statements_run(
+            instances_insert_statement(movies),
+            None,  # a builder's "nothing to do"
+            rows_update_statement(Movie, {"director": "Someone"}, "title = %s", ["First"]),
+            Statement("SELECT COUNT(*) FROM catalog_movie", [], lambda rows, _: rows[0][0]),
+        )
+    assert len(sent) == 2  # the statements (with the transaction's start), and COMMIT
+    assert results == [None, 1, 2]
+    assert all(movie.pk for movie in movies)
+    assert Movie.objects.get(pk=movies[0].pk).director == "Someone"
+
+
+def test_a_statement_refused_in_a_batch_raises_and_undoes_the_batch(other):
+    from core.db import Statement, instances_insert_statement, statements_run
+
+    def batch(title, duration):
+        with transaction.atomic():
+            statements_run(
+                instances_insert_statement([MovieFactory.build(title=f"{title} one")]),
+                Statement(
+                    f"INSERT INTO {Movie._meta.db_table} (title, synopsis, duration_minutes, "  # noqa: S608
+                    "release_date, rating, director, cast, language, poster_url, trailer_url, "
+                    "created_at, updated_at) VALUES (%s, '', %s, '2026-01-01', 'PG', '', '', "
+                    "'', '', '', NOW(), NOW())",
+                    [f"{title} two", duration],
+                ),
+            )
+
+    # A CHECK constraint (movie_duration_range): MariaDB's error 4025, which mysqlclient raises
+    # as an OperationalError and Django's cursor maps to IntegrityError - so does `nextset`.
+    with pytest.raises(IntegrityError, match="movie_duration_range"):
+        batch("Undone", 601)
+    assert not {"Undone one", "Undone two"} & titles_seen_by(other)
+    batch("Done", 90)  # the connection is in step: no result left unread
+    assert {"Done one", "Done two"} <= titles_seen_by(other)
