@@ -243,7 +243,8 @@ def _explain(token: str, query: dict) -> None:
         _get(token, query)
     with connection.cursor() as cursor:
         for number, entry in enumerate(captured.captured_queries, 1):
-            sql = entry["sql"]
+            # A transaction's first statement carries its start (core/backends/mysql).
+            sql = entry["sql"].removeprefix("START TRANSACTION; ")
             if not sql.lstrip("(").upper().startswith("SELECT"):
                 continue
             print(f"{number:2}. {float(entry['time']) * 1000:6.0f} ms  {sql[:110]}...")

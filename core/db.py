@@ -242,6 +242,8 @@ def statements_run(*statements: Statement | None) -> list:
     statements before it are undone with the caller's transaction. Elsewhere, one by one.
     """
     statements = [statement for statement in statements if statement is not None]
+    if len(statements) > 1:
+        transaction_required()  # outside one, each would commit alone: a failure, half written
     db = default_connection()
     results = []
     with db.cursor() as cursor:

@@ -301,22 +301,22 @@ def test_a_hold_and_a_payment_take_a_fixed_number_of_queries(django_assert_num_q
             "/api/v1/bookings/", {"showtime": showtime.pk, "seats": [{"seat": seat.pk}]}
         )
     assert held.status_code == 201
-    # The request, 19:
+    # The request, 20:
     # - the user; the key (an insert, committed alone)
     # - the booking with its showtime, movie, hall and cinema, and whether any payment of it
     #   has an unknown outcome (none: no more reads)
     # - reserve: the showtime (share-locked and read, opening the transaction), the booking
     #   (locked), the payment and its event, COMMIT - a live hold's seats need no look
     # - the sandbox provider's ledger: one insert
-    # - settle: the showtime (opening the transaction) and the booking again (pending: no other
-    #   payment can have paid it), the tickets with their seats, the seats (locked); the
+    # - settle: the showtime (opening the transaction) and the booking again, another
+    #   payment's money?, the tickets with their seats, the seats (locked); the
     #   claims, seat changes, tickets' codes and the booking (one trip); its mail (one outbox
     #   row: rendered when sent), the payment and its event, COMMIT
     # - the key's stored answer (the answer itself is made of what was loaded: no reads)
     # The mail's delivery, 9 (Celery runs eagerly here; a worker's, in production): the claim,
     # the row, the booking, its tickets, its payment; the rendered mail (opening the
     # transaction) and its files, COMMIT; sent.
-    with django_assert_num_queries(19 + 9):
+    with django_assert_num_queries(20 + 9):
         paid = client.post(
             f"/api/v1/bookings/{held.json()['id']}/pay/",
             {"card": card()},

@@ -6,6 +6,7 @@ from django.db import (
     DEFAULT_DB_ALIAS,
     IntegrityError,
     OperationalError,
+    ProgrammingError,
     connection,
     connections,
     transaction,
@@ -279,3 +280,56 @@ def test_a_statement_refused_in_a_batch_raises_and_undoes_the_batch(other):
     assert not {"Undone one", "Undone two"} & titles_seen_by(other)
     batch("Done", 90)  # the connection is in step: no result left unread
     assert {"Done one", "Done two"} <= titles_seen_by(other)
+
+
+def test_an_empty_transaction_does_not_vouch_for_a_connection_that_failed():
+    """Django takes a COMMIT as proof that the connection works (`errors_occurred` cleared):
+    one that was never sent proves nothing, and the request's end still checks it."""
+    connection.ensure_connection()
+    connection.errors_occurred = True
+    with transaction.atomic():
+        pass
+    assert connection.errors_occurred
+    with transaction.atomic():
+        MovieFactory()
+    assert not connection.errors_occurred  # a real COMMIT, answered
+
+
+def test_a_first_statement_that_fails_to_build_leaves_the_transaction_to_the_next(other):
+    with transaction.atomic():
+        with pytest.raises(ProgrammingError), connection.cursor() as cursor:
+            cursor.execute("SELECT %s, %s", [1])  # one parameter short: never sent
+        MovieFactory(title="Still in the transaction")
+        assert "Still in the transaction" not in titles_seen_by(other)
+        transaction.set_rollback(True)
+    assert "Still in the transaction" not in titles_seen_by(other)
+
+
+def test_a_procedure_called_first_runs_inside_the_transaction(other):
+    table = Movie._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("DROP PROCEDURE IF EXISTS cinema_test_insert")
+        cursor.execute(
+            "CREATE PROCEDURE cinema_test_insert() INSERT INTO "  # noqa: S608
+            f"{table} (title, synopsis, duration_minutes, release_date, rating, director, cast, "
+            "language, poster_url, trailer_url, created_at, updated_at) VALUES ('By procedure', "
+            "'', 90, '2026-01-01', 'PG', '', '', '', '', '', NOW(), NOW())"
+        )
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.callproc("cinema_test_insert")
+            assert "By procedure" not in titles_seen_by(other)
+            transaction.set_rollback(True)
+        assert "By procedure" not in titles_seen_by(other)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP PROCEDURE IF EXISTS cinema_test_insert")
+
+
+def test_statements_run_together_only_in_a_transaction():
+    from core.db import Statement, TransactionRequired, statements_run
+
+    with pytest.raises(TransactionRequired):
+        statements_run(Statement("SELECT 1", []), Statement("SELECT 2", []))
+    assert statements_run(Statement("SELECT 1", [], lambda rows, _: list(rows))) == [[(1,)]]

@@ -215,11 +215,9 @@ def charge_settle(
             booking = booking_locks.booking_lock(booking_id, known=known)
             if known is not None:
                 _relations_carry(booking, known)
-            # Only a confirmed booking can have another payment's money: a capture confirms its
-            # booking in this transaction or is refunded, and a paid booking is never pending or
-            # expired again (cancelling refunds). So a pending hold - every payment's usual
-            # case - needs no look at the booking's other payments.
-            if booking.status == BookingStatus.CONFIRMED and _paid_by_other(booking_id, payment_id):
+            # Asked whatever the booking's state: a capture that could not confirm it is
+            # recorded before its refund is made, and stays live if the refund never starts.
+            if _paid_by_other(booking_id, payment_id):
                 raise BookingNotPayable("This booking is paid already.")
             booking = booking_services.booking_confirm_locked(booking, now)
             # Captured only if still open: this UPDATE takes the payment's lock, after the

@@ -46,15 +46,21 @@ class CursorWrapper(base.CursorWrapper):
     def execute(self, query, args=None):
         if not self.wrapper.begin_pending:
             return super().execute(query, args)
-        self.wrapper.begin_pending = False
-        # Two results: the transaction's start, then the statement's - the one to read.
+        # Two results: the transaction's start, then the statement's - the one to read. Until
+        # the server has started the transaction (a query that fails to build, or whose START
+        # fails, has not), it is still pending.
         super().execute(f"{BEGIN}; {query}", args)
+        self.wrapper.begin_pending = False
         self.nextset()
         return self.cursor.rowcount
 
     def executemany(self, query, args):
         self.wrapper.begin_now()
         return super().executemany(query, args)
+
+    def callproc(self, procname, args=()):
+        self.wrapper.begin_now()
+        return self.cursor.callproc(procname, args)
 
     def nextset(self):
         try:
@@ -103,8 +109,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
             with debug_transaction(self, BEGIN), self.wrap_database_errors:
                 self.connection.query(BEGIN)
 
+    def commit(self):
+        self._end(super().commit)
+
+    def rollback(self):
+        self._end(super().rollback)
+
+    def _end(self, end) -> None:
+        """COMMIT or ROLLBACK - or nothing, when no statement ran: there is no transaction to
+        end. Nothing was asked of the server then, so nothing says the connection works: an
+        earlier error (`errors_occurred`) still has it checked at the request's end."""
+        if not self.begin_pending:
+            end()
+            return
+        errors_occurred = self.errors_occurred
+        end()
+        self.errors_occurred = errors_occurred
+
     def _commit(self):
-        if self.begin_pending:  # no statement ran: there is no transaction to end
+        if self.begin_pending:
             self.begin_pending = False
             return None
         return super()._commit()
