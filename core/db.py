@@ -1,5 +1,7 @@
-"""Database helpers every app shares: which constraint refused a write, and the transaction rule
-of the lock helpers."""
+"""Database helpers every app shares: which constraint refused a write, the transaction rule of
+the lock helpers, and the hot paths' plain SQL - rows read into instances (`RowLoader`), rows
+written (`instances_insert`, `rows_insert`, `rows_update`), and writes that belong together sent
+in one round trip (`statements_run`)."""
 
 import re
 from collections.abc import Callable
