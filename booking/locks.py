@@ -123,7 +123,7 @@ def booking_with_venue(
         "b.id = %s AND b.user_id = %s",
         [booking_id, user_id],
         booking=True,
-        annotations=annotations or {},
+        annotations=annotations,
     )
 
 
@@ -135,11 +135,11 @@ def _with_venue(
     showtime_source: str | None = None,
     annotations: dict[str, tuple[str, list]] | None = None,
 ):
-    """One row read in one statement (no lock): the showtime matching `where` (over `s`, and `b`
-    with `booking`), with its movie, hall (its layout deferred) and cinema loaded; with `booking`,
-    the booking of that row instead, its showtime so loaded, and its `annotations` set. None
-    when no row matches. `showtime_source`: what to read the showtime from instead of its table
-    (a derived table, its parameters first in `params`).
+    """One row read in one statement: the showtime matching `where` (over `s`, and `b` with
+    `booking`), with its movie, hall (its layout deferred) and cinema loaded; with `booking`, the
+    booking of that row instead, its showtime so loaded, and its `annotations` set. None when no
+    row matches. No lock, but what `showtime_source` takes: what to read the showtime from
+    instead of its table (a derived table, its parameters first in `params`).
 
     Plain SQL (`RowLoader`): holds and payments read this on every request.
     """

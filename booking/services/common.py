@@ -6,7 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.models import User
-from core.db import Statement, rows_insert, rows_insert_statement
+from core.db import Statement, rows_insert_statement, statements_run
 from core.emails import EmailContent, EmailFile, email_queue_on_commit, email_send_on_commit
 from core.outbox import EmailWithdrawn
 from screening.models import Seat
@@ -20,11 +20,16 @@ def seat_changes_statement(showtime_id: int, seat_ids) -> Statement | None:
     """Log seats of a showtime as changed - its seat map's version moves on (`SeatChange`) - as
     a statement for `core.db.statements_run`, in the caller's transaction, with the writes that
     changed them."""
+    return _changes_statement((showtime_id, seat_id) for seat_id in seat_ids)
+
+
+def _changes_statement(pairs) -> Statement | None:
+    """The `SeatChange` rows of (showtime id, seat id) pairs, logged now."""
     now = timezone.now()
     return rows_insert_statement(
         SeatChange,
         ["showtime", "seat_id", "created_at"],
-        ((showtime_id, seat_id, now) for seat_id in seat_ids),
+        ((showtime_id, seat_id, now) for showtime_id, seat_id in pairs),
     )
 
 
@@ -33,12 +38,7 @@ def claims_delete(claims) -> None:
     rows = list(claims.values_list("showtime_id", "seat_id"))
     if rows:
         claims.delete()
-        now = timezone.now()
-        rows_insert(
-            SeatChange,
-            ["showtime", "seat_id", "created_at"],
-            ((showtime_id, seat_id, now) for showtime_id, seat_id in rows),
-        )
+        statements_run(_changes_statement(rows))
 
 
 def seat_taken(seat: Seat, now: datetime) -> bool:
