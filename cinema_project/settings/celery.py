@@ -42,6 +42,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_payments",
         "schedule": env.int("RECONCILE_PAYMENTS_SECONDS", default=300),
     },
+    "refresh-reports": {
+        "task": "reports.tasks.refresh_reports",
+        "schedule": env.int("REFRESH_REPORTS_SECONDS", default=300),
+    },
     "outbox-sweep": {
         "task": "core.tasks.outbox_sweep",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=60),

@@ -12,6 +12,8 @@ from booking.tests.factories import BookingFactory
 from cinema_project.celery import app
 from core.models import IdempotencyKey
 from payments.tasks import reconcile_payments
+from reports.models import RollupState
+from reports.tasks import refresh_reports
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +24,7 @@ def test_every_scheduled_job_is_a_registered_task():
     assert scheduled == {
         "booking.tasks.release_expired_holds",
         "payments.tasks.reconcile_payments",
+        "reports.tasks.refresh_reports",
         "core.tasks.outbox_sweep",
         "core.tasks.outbox_purge",
     }
@@ -46,3 +49,11 @@ def test_reconcile_payments_runs_the_reconciliation():
         "unconfirmed_refunded": 0,
         "provider_refunds_recorded": 0,
     }
+
+
+def test_refresh_reports_brings_the_rollups_up_to_date(customer):
+    BookingFactory(user=customer)
+
+    assert refresh_reports.delay().get() == {"showtimes": 1, "skipped": False}
+    assert RollupState.objects.get().refreshed_at is not None
+    assert refresh_reports.delay().get() == {"showtimes": 0, "skipped": False}
