@@ -36,9 +36,17 @@ from ..exceptions import (
 from ..gateways import gateway
 from ..gateways.base import Charge, GatewayError
 from ..locks import payment_lock
-from ..models import LIVE_CAPTURE, Payment, PaymentEvent, PaymentStatus, SavedCard
+from ..models import (
+    LIVE_CAPTURE,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    SavedCard,
+)
 from ..selectors import payment_summary
-from .refunds import payment_refund
+from .refunds import refund_make, refund_reserve
 
 logger = logging.getLogger(__name__)
 
@@ -246,13 +254,23 @@ def charge_settle(
 
 
 def _paid_by_other(booking_id: int, payment_id: int) -> bool:
-    """Whether another payment than `payment_id` holds money for the booking now."""
-    placeholders = ", ".join(["%s"] * len(LIVE_CAPTURE))
+    """Whether another payment than `payment_id` pays for the booking now: money captured, and
+    not all of it reserved for refunds (a capture that could not confirm the booking reserves
+    its refund in the transaction that records it, and so never counts)."""
+    live = ", ".join(["%s"] * len(LIVE_CAPTURE))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {Payment._meta.db_table} WHERE booking_id = %s "  # noqa: S608
-            f"AND status IN ({placeholders}) AND id <> %s LIMIT 1",
-            [booking_id, *LIVE_CAPTURE, payment_id],
+            f"SELECT 1 FROM {Payment._meta.db_table} p WHERE p.booking_id = %s "  # noqa: S608
+            f"AND p.status IN ({live}) AND p.id <> %s AND p.amount > ("
+            f"SELECT COALESCE(SUM(r.amount), 0) FROM {Refund._meta.db_table} r "
+            "WHERE r.payment_id = p.id AND r.status IN (%s, %s)) LIMIT 1",
+            [
+                booking_id,
+                *LIVE_CAPTURE,
+                payment_id,
+                RefundStatus.PENDING,
+                RefundStatus.SUCCEEDED,
+            ],
         )
         return cursor.fetchone() is not None
 
@@ -320,17 +338,24 @@ def payment_captured(payment: Payment, charge: Charge, **audit) -> None:
 
 
 def _charge_refund_unconfirmable(payment_id: int, charge: Charge, reason: str) -> None:
-    """Money came in for a booking that cannot be confirmed: record it, and give it back."""
+    """Money came in for a booking that cannot be confirmed: record it and reserve its refund in
+    one transaction, then give it back. Never a capture without its refund: not for a moment
+    (`_paid_by_other` would take it for the booking's payment, and refuse the one that paid),
+    nor for good (a process that dies in between leaves the refund PENDING, for
+    reconciliation; so does a provider that fails it)."""
+    refund_reason = f"Booking not confirmed: {reason}"
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
         if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             payment_captured(payment, charge, unconfirmable=reason)
+        try:
+            refund = refund_reserve(payment, reason=refund_reason)
+        except (ValidationError, PaymentNotRefundable):
+            return  # refunded, or being refunded, already: this charge was settled before
     try:
-        payment_refund(payment_id=payment_id, reason=f"Booking not confirmed: {reason}")
+        refund_make(refund.pk, by=None, reason=refund_reason)
     except RefundFailed:
         logger.warning("Refund of unconfirmable payment %s left for reconciliation", payment_id)
-    except (ValidationError, PaymentNotRefundable):
-        pass  # refunded, or being refunded, already: this charge was settled before
 
 
 def _unknown_outcomes_settle(

@@ -57,28 +57,44 @@ def payment_refund(
     (RefundFailed, 503). Once nothing is left, the booking is cancelled (if it is not already).
     """
     with transaction.atomic(durable=True):
-        payment = payment_lock(payment_id)
-        if payment.status not in LIVE_CAPTURE:
-            raise PaymentNotRefundable()
-        refundable = _refundable(payment)
-        amount = refundable if amount is None else amount
-        if refundable <= 0:
-            raise ValidationError({"amount": ["Nothing is left to refund on this payment."]})
-        if not Decimal("0.00") < amount <= refundable:
-            raise ValidationError(
-                {"amount": [f"At most {refundable} {payment.currency} can be refunded."]}
-            )
-        refund = Refund.objects.create(
-            payment=payment, amount=amount, reason=reason[:200], created_by=by
+        refund = refund_reserve(payment_lock(payment_id), amount=amount, reason=reason, by=by)
+    return refund_make(refund.pk, by=by, reason=reason)
+
+
+def refund_reserve(
+    payment: Payment, *, amount: Decimal | None = None, reason: str = "", by: User | None = None
+) -> Refund:
+    """Reserve a refund of a payment locked by the caller's transaction (`payment_lock`): all
+    that is left (`amount=None`) or part of it. Committed, it is a PENDING refund: made by
+    `refund_make` after the commit, or by reconciliation if that never happens. Raises
+    PaymentNotRefundable, and ValidationError when nothing or less than `amount` is left."""
+    if payment.status not in LIVE_CAPTURE:
+        raise PaymentNotRefundable()
+    refundable = _refundable(payment)
+    amount = refundable if amount is None else amount
+    if refundable <= 0:
+        raise ValidationError({"amount": ["Nothing is left to refund on this payment."]})
+    if not Decimal("0.00") < amount <= refundable:
+        raise ValidationError(
+            {"amount": [f"At most {refundable} {payment.currency} can be refunded."]}
         )
-        payment_event_record(
-            payment,
-            PaymentEvent.Kind.REFUND_REQUESTED,
-            refund=refund.pk,
-            amount=str(amount),
-            reason=reason,
-        )
-    refund = refund_execute(refund.pk)
+    refund = Refund.objects.create(
+        payment=payment, amount=amount, reason=reason[:200], created_by=by
+    )
+    payment_event_record(
+        payment,
+        PaymentEvent.Kind.REFUND_REQUESTED,
+        refund=refund.pk,
+        amount=str(amount),
+        reason=reason,
+    )
+    return refund
+
+
+def refund_make(refund_id: int, *, by: User | None, reason: str) -> Refund:
+    """Make a reserved refund (`refund_execute`), then cancel the booking if its money is all
+    back. Raises RefundFailed (the refund stays PENDING)."""
+    refund = refund_execute(refund_id)
     _booking_cancel_if_refunded(refund.payment_id, by=by, reason=reason)
     return refund
 

@@ -4,13 +4,16 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.utils import timezone
 
+from booking import services as booking_services
 from booking.models import BookingStatus
 from payments.gateways import gateway
 from payments.gateways.base import GatewayError
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.services.paying import charge_settle
 
 from .factories import InFlightPaymentFactory, PaidBookingPaymentFactory
 from .helpers import LOST_ANSWER, card, held_booking, pay
@@ -76,3 +79,33 @@ def test_a_refund_made_at_the_provider_whose_webhook_was_lost_is_recorded(custom
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, Decimal("20.00"))
     assert payment.booking.status == BookingStatus.CANCELLED
     assert "0 refund(s) made at the provider recorded" in reconcile()
+
+
+def test_a_charge_that_cannot_confirm_is_recorded_with_its_refund_or_not_at_all(
+    customer, customer_api, monkeypatch
+):
+    """The capture of a charge whose booking cannot be confirmed and the reservation of its
+    refund commit together: a failure between them (here the refund's row) leaves the payment
+    as it was - its outcome unknown - for reconciliation to settle, never money recorded as
+    captured with no refund coming."""
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    payment = Payment.objects.get()
+    booking_services.booking_cancel(booking_id=booking.pk, by=customer)
+    charge = gateway().charge_lookup(idempotency_key=payment.gateway_key)
+
+    def lost(**kwargs):
+        raise OperationalError("Lost connection to server during query")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Refund.objects, "create", lost)
+        with pytest.raises(OperationalError):
+            charge_settle(payment.pk, charge)
+    payment.refresh_from_db()
+    assert (payment.status, payment.needs_reconciliation) == (PaymentStatus.PENDING, True)
+    assert not Refund.objects.exists()
+
+    assert reconcile().startswith("1 payment(s) examined")
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, payment.amount)
+    assert Refund.objects.get().status == RefundStatus.SUCCEEDED

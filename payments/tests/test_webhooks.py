@@ -1,13 +1,25 @@
 import json
+from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from booking.models import BookingStatus
 from payments.gateways import gateway
 from payments.gateways.base import GatewayError
 from payments.gateways.sandbox import SandboxGateway, sign
-from payments.models import Payment, PaymentEvent, PaymentStatus, SandboxCharge, WebhookEvent
+from payments.models import (
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    SandboxCharge,
+    WebhookEvent,
+)
 
 from .helpers import DECLINED, LOST_ANSWER, card, held_booking, pay, webhook
 
@@ -267,6 +279,62 @@ def test_a_success_for_a_booking_another_payment_paid_is_refunded(
 
     first.refresh_from_db()
     second = Payment.objects.exclude(pk=first.pk).get()
+    booking.refresh_from_db()
+    assert (first.status, first.amount_refunded) == (PaymentStatus.REFUNDED, first.amount)
+    assert second.status == PaymentStatus.SUCCEEDED
+    assert booking.status == BookingStatus.CONFIRMED
+
+
+def succeeded_event(payment: Payment, event_id: str) -> dict:
+    charge = SandboxCharge.objects.get(idempotency_key=payment.gateway_key)
+    return {
+        "id": event_id,
+        "type": "charge.succeeded",
+        "data": {
+            "charge": charge.reference,
+            "idempotency_key": payment.gateway_key,
+            "amount": str(charge.amount),
+        },
+    }
+
+
+def test_the_payment_that_paid_stays_while_a_second_charge_is_being_given_back(
+    customer, customer_api, api_client, monkeypatch
+):
+    """A second charge for a paid booking is given back. Until the provider has made that
+    refund, the payment that paid is still the booking's: its own late success (a webhook, a
+    reconciliation) must not take it for a second payment and refund it too."""
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    first = Payment.objects.get()
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            "payments.services.paying._unknown_outcomes_settle", lambda *args, **kwargs: None
+        )
+        assert pay(customer_api, booking, key="pay-2").status_code == 200
+    second = Payment.objects.exclude(pk=first.pk).get()
+    refund = SandboxGateway.refund
+    monkeypatch.setattr(
+        SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
+    )
+    webhook(api_client, succeeded_event(first, "evt_first"))
+    first.refresh_from_db()
+    assert first.status == PaymentStatus.SUCCEEDED
+    assert Refund.objects.get().status == RefundStatus.PENDING  # the provider failed it
+
+    webhook(api_client, succeeded_event(second, "evt_second"))
+
+    second.refresh_from_db()
+    booking.refresh_from_db()
+    assert (second.status, second.amount_refunded) == (PaymentStatus.SUCCEEDED, Decimal("0.00"))
+    assert booking.status == BookingStatus.CONFIRMED
+    assert Refund.objects.filter(payment=second).count() == 0
+
+    monkeypatch.setattr(SandboxGateway, "refund", refund)
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    call_command("reconcile_payments", stdout=StringIO())
+    first.refresh_from_db()
+    second.refresh_from_db()
     booking.refresh_from_db()
     assert (first.status, first.amount_refunded) == (PaymentStatus.REFUNDED, first.amount)
     assert second.status == PaymentStatus.SUCCEEDED
