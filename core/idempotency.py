@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rest_framework import status
@@ -92,7 +93,12 @@ def idempotent(
     replay_errors: bool,
 ) -> tuple[int, Any, bool]:
     """Run `action(resumed)` (returning status and body) once per key; returns (status, body,
-    replayed). Without a key, just runs it. No transaction is open around `action`."""
+    replayed). Without a key, just runs it. No transaction is open around `action`: called
+    inside one, it raises TransactionManagementError (the lease would not commit on its own, and
+    a duplicate would wait on the key's row lock instead of for the stored answer)."""
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        # Django's own test (a TestCase's blocks are flagged so) for `atomic(durable=True)`.
+        raise TransactionManagementError("idempotent() must not run inside a transaction.")
     if key is None:
         return (*action(False), False)
     digest = request_hash(payload)

@@ -3,11 +3,13 @@ theirs - an Idempotency-Key never widens it."""
 
 import pytest
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from accounts.tests.factories import UserFactory
 from booking import locks, services
 from core.db import TransactionRequired
 from core.idempotency import idempotent
+from core.models import IdempotencyKey
 from payments import locks as payment_locks
 from screening import locks as schedule_locks
 from screening.tests.factories import ShowtimeFactory
@@ -67,6 +69,19 @@ def test_an_idempotency_key_runs_the_work_with_no_transaction_open():
     for key in (None, "key-1"):
         idempotent(user=user, scope="s", key=key, payload={}, action=action, replay_errors=False)
     assert seen == [False, False]
+
+
+def test_an_idempotency_key_refuses_to_run_inside_a_transaction():
+    def action(resumed):
+        raise AssertionError("not run")
+
+    user = UserFactory()
+    for key in (None, "key-1"):
+        with pytest.raises(TransactionManagementError), transaction.atomic():
+            idempotent(
+                user=user, scope="s", key=key, payload={}, action=action, replay_errors=False
+            )
+    assert not IdempotencyKey.objects.exists()
 
 
 @pytest.mark.skipif(connection.vendor != "mysql", reason="row locks")
