@@ -250,12 +250,10 @@ def test_a_non_numeric_amount_in_an_event_is_no_error(customer, customer_api, ap
     assert webhook(api_client, event).json()["outcome"] == "refund known already"
 
 
-def test_a_success_for_a_booking_another_payment_paid_is_refunded(
-    customer, customer_api, api_client, monkeypatch
-):
-    """Defence in depth: money arriving for a booking that another payment has paid is given
-    back, never counted as a second payment. (Here the retry is made to skip settling the first
-    attempt, which it would otherwise do before charging again.)"""
+def booking_paid_by_a_second_attempt(customer, customer_api, monkeypatch):
+    """A booking whose first payment's answer was lost and whose second attempt paid it: the
+    retry is made to skip settling the first attempt, which it would otherwise do before
+    charging again. Returns the booking, the first payment and the second."""
     booking = held_booking(customer)
     assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
     first = Payment.objects.get()
@@ -264,25 +262,7 @@ def test_a_success_for_a_booking_another_payment_paid_is_refunded(
             "payments.services.paying._unknown_outcomes_settle", lambda *args, **kwargs: None
         )
         assert pay(customer_api, booking, key="pay-2").status_code == 200
-    charge = SandboxCharge.objects.get(idempotency_key=first.gateway_key)
-    event = {
-        "id": "evt_late",
-        "type": "charge.succeeded",
-        "data": {
-            "charge": charge.reference,
-            "idempotency_key": first.gateway_key,
-            "amount": str(charge.amount),
-        },
-    }
-
-    webhook(api_client, event)
-
-    first.refresh_from_db()
-    second = Payment.objects.exclude(pk=first.pk).get()
-    booking.refresh_from_db()
-    assert (first.status, first.amount_refunded) == (PaymentStatus.REFUNDED, first.amount)
-    assert second.status == PaymentStatus.SUCCEEDED
-    assert booking.status == BookingStatus.CONFIRMED
+    return booking, first, Payment.objects.exclude(pk=first.pk).get()
 
 
 def succeeded_event(payment: Payment, event_id: str) -> dict:
@@ -298,21 +278,34 @@ def succeeded_event(payment: Payment, event_id: str) -> dict:
     }
 
 
+def assert_refunded_and_paid_by(booking, refunded: Payment, paid: Payment) -> None:
+    """`refunded` given back in full, and the booking still confirmed, paid by `paid`."""
+    for instance in (booking, refunded, paid):
+        instance.refresh_from_db()
+    assert (refunded.status, refunded.amount_refunded) == (PaymentStatus.REFUNDED, refunded.amount)
+    assert (paid.status, paid.amount_refunded) == (PaymentStatus.SUCCEEDED, Decimal("0.00"))
+    assert booking.status == BookingStatus.CONFIRMED
+
+
+def test_a_success_for_a_booking_another_payment_paid_is_refunded(
+    customer, customer_api, api_client, monkeypatch
+):
+    """Defence in depth: money arriving for a booking that another payment has paid is given
+    back, never counted as a second payment."""
+    booking, first, second = booking_paid_by_a_second_attempt(customer, customer_api, monkeypatch)
+
+    webhook(api_client, succeeded_event(first, "evt_late"))
+
+    assert_refunded_and_paid_by(booking, first, second)
+
+
 def test_the_payment_that_paid_stays_while_a_second_charge_is_being_given_back(
     customer, customer_api, api_client, monkeypatch
 ):
     """A second charge for a paid booking is given back. Until the provider has made that
     refund, the payment that paid is still the booking's: its own late success (a webhook, a
     reconciliation) must not take it for a second payment and refund it too."""
-    booking = held_booking(customer)
-    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
-    first = Payment.objects.get()
-    with monkeypatch.context() as patched:
-        patched.setattr(
-            "payments.services.paying._unknown_outcomes_settle", lambda *args, **kwargs: None
-        )
-        assert pay(customer_api, booking, key="pay-2").status_code == 200
-    second = Payment.objects.exclude(pk=first.pk).get()
+    booking, first, second = booking_paid_by_a_second_attempt(customer, customer_api, monkeypatch)
     refund = SandboxGateway.refund
     monkeypatch.setattr(
         SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
@@ -333,9 +326,4 @@ def test_the_payment_that_paid_stays_while_a_second_charge_is_being_given_back(
     monkeypatch.setattr(SandboxGateway, "refund", refund)
     Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
     call_command("reconcile_payments", stdout=StringIO())
-    first.refresh_from_db()
-    second.refresh_from_db()
-    booking.refresh_from_db()
-    assert (first.status, first.amount_refunded) == (PaymentStatus.REFUNDED, first.amount)
-    assert second.status == PaymentStatus.SUCCEEDED
-    assert booking.status == BookingStatus.CONFIRMED
+    assert_refunded_and_paid_by(booking, first, second)
