@@ -36,6 +36,18 @@ class TokenNotValid(ApplicationError):
     message = "The token is invalid, expired or revoked."
 
 
+class RefreshTokenReused(ApplicationError):
+    """A refresh token used before (rotated or logged out) presented again: a copy of it is in
+    someone else's hands, so every token of that login was revoked."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "refresh_token_reused"
+    message = (
+        "This refresh token was used before: the session it belongs to has been logged out "
+        "everywhere. Log in again."
+    )
+
+
 class AccountLocked(ApplicationError):
     """Too many failed logins (accounts.lockout); `retry_after` says when to try again."""
 

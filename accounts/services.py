@@ -1,6 +1,9 @@
 """Every write of the accounts app: registration, verification, login and tokens, passwords,
 profile, and the administrators' account management."""
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -15,11 +18,13 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from core.emails import email_send_on_commit
 
+from . import locks
 from .exceptions import (
     AccountSuspended,
     EmailNotVerified,
     InvalidCredentials,
     InvalidToken,
+    RefreshTokenReused,
     TokenNotValid,
 )
 from .lockout import (
@@ -36,6 +41,8 @@ from .tokens import (
     uid_encode,
     unsubscribe_user_id,
 )
+
+logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "An account with this e-mail address already exists."
 
@@ -146,8 +153,20 @@ def user_verify_email(*, uid: str, token: str) -> User:
 # Login and tokens
 
 
-def _tokens_for(user: User) -> dict[str, str]:
+# The claim naming a refresh token's family: the jti of the login's first refresh token, carried
+# by every token rotated from it.
+FAMILY_CLAIM = "fam"
+
+
+def _tokens_for(user: User, *, family: str | None = None) -> dict[str, str]:
+    """A new pair; its refresh token starts a family (a login: the family is its jti) or joins
+    `family` (a rotation). simplejwt records the token as issued before the claim is added: the
+    record of one that joins a family is brought up to date (`_family_of` reads it)."""
     refresh = RefreshToken.for_user(user)
+    jti = refresh[jwt_settings.JTI_CLAIM]
+    refresh[FAMILY_CLAIM] = family or jti
+    if family is not None:
+        OutstandingToken.objects.filter(jti=jti).update(token=str(refresh))
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -189,27 +208,83 @@ def _token_user(token: Token) -> User:
     return user
 
 
-def token_refresh(*, refresh: str) -> dict[str, str]:
-    """Rotate a refresh token: blacklist it and issue a new pair.
+class _PresentedRefreshToken(RefreshToken):
+    """A refresh token checked as simplejwt checks it (signature, expiry, type) but for its
+    blacklist: `token_refresh` reads that itself, under the token's lock, to tell a reuse."""
 
-    Locks the token's outstanding row, so two requests racing with one refresh token cannot both
-    rotate it (simplejwt's own view checks and blacklists without a lock).
+    def check_blacklist(self) -> None:
+        pass
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Rotate a refresh token: blacklist it and issue a new pair of the same family.
+
+    Locks the user's row, then the token's outstanding row: two requests racing with one
+    refresh token cannot both rotate it (simplejwt's own view checks and blacklists without a
+    lock), and a revocation of the family sees every token rotated before it.
+
+    A token used before (rotated, or logged out) is refused. Presented again more than
+    `JWT_REFRESH_REUSE_GRACE_SECONDS` after its use, it is taken for a stolen copy (RFC 9700,
+    refresh token rotation): every live token of its family is revoked - the thief's and the
+    customer's alike, one of whom logs in again - and RefreshTokenReused raised. Sooner, it is
+    two tabs or a retry racing the rotation: TokenNotValid, nothing revoked.
     """
     try:
-        token = RefreshToken(refresh)
+        token = _PresentedRefreshToken(refresh)
     except TokenError as exc:
         raise TokenNotValid() from exc
+    jti = token[jwt_settings.JTI_CLAIM]
+    family = token.get(FAMILY_CLAIM) or jti  # tokens issued before families: their own
     with transaction.atomic():
-        outstanding = (
-            OutstandingToken.objects.select_for_update()
-            .filter(jti=token[jwt_settings.JTI_CLAIM])
+        locks.user_lock(token.get(jwt_settings.USER_ID_CLAIM))
+        outstanding = locks.refresh_token_lock(jti)
+        if outstanding is None:
+            raise TokenNotValid()
+        used_at = (
+            BlacklistedToken.objects.filter(token=outstanding)
+            .values_list("blacklisted_at", flat=True)
             .first()
         )
-        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-            raise TokenNotValid()
-        user = _token_user(token)
-        BlacklistedToken.objects.create(token=outstanding)
-        return _tokens_for(user)
+        if used_at is None:
+            user = _token_user(token)
+            BlacklistedToken.objects.create(token=outstanding)
+            return _tokens_for(user, family=family)
+        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
+        revoked = (
+            _family_revoke(outstanding.user_id, family)
+            if used_at < timezone.now() - grace
+            else None
+        )
+    if revoked is None:
+        raise TokenNotValid()
+    logger.warning(
+        "A used refresh token was presented again: user %s, %s token(s) of its family revoked",
+        outstanding.user_id,
+        revoked,
+    )
+    raise RefreshTokenReused()
+
+
+def _family_revoke(user_id: int, family: str) -> int:
+    """Blacklist the user's live refresh tokens of `family`, under the user's lock (so none is
+    being rotated meanwhile); how many."""
+    members = [
+        outstanding
+        for outstanding in locks.live_refresh_tokens_lock(user_id, timezone.now())
+        if _family_of(outstanding.token) == family
+    ]
+    BlacklistedToken.objects.bulk_create(BlacklistedToken(token=member) for member in members)
+    return len(members)
+
+
+def _family_of(raw: str) -> str | None:
+    """The family of a refresh token we issued (stored by simplejwt when it was made: read, not
+    verified again)."""
+    try:
+        token = RefreshToken(raw, verify=False)
+    except TokenError:
+        return None
+    return token.get(FAMILY_CLAIM) or token.get(jwt_settings.JTI_CLAIM)
 
 
 def token_verify(*, token: str) -> None:

@@ -131,7 +131,11 @@ class TokenRefreshView(NoStoreMixin, PublicView):
         request=s.RefreshInputSerializer,
         responses={
             200: s.TokenPairSerializer,
-            401: error_response("`token_not_valid`: invalid, expired, or already rotated."),
+            401: error_response(
+                "`token_not_valid`: invalid, expired, or already rotated (just now); "
+                "`refresh_token_reused`: rotated or logged out a while ago - a copy is in other "
+                "hands, and every token of that login has been revoked: log in again."
+            ),
             403: error_response("`account_suspended`."),
         },
         summary="Rotate a refresh token: the old one stops working",

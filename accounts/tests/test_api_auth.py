@@ -3,7 +3,9 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import AccountState, User
@@ -225,6 +227,71 @@ def test_refresh_rotates_and_the_old_token_stops_working(api_client, customer):
 
     assert_error(api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "token_not_valid")
     assert api_client.post(REFRESH, {"refresh": rotated.json()["refresh"]}).status_code == 200
+
+
+def used_long_ago(refresh: str) -> None:
+    """As if the refresh token had been rotated (or logged out) a minute ago."""
+    jti = RefreshToken(refresh, verify=False)["jti"]
+    BlacklistedToken.objects.filter(token__jti=jti).update(
+        blacklisted_at=timezone.now() - timedelta(seconds=60)
+    )
+
+
+def test_a_used_refresh_token_presented_again_revokes_its_login_everywhere(
+    api_client, customer, caplog
+):
+    """Its rotated successor (the thief's, or the customer's) stops working; another login of
+    the same customer (another device) does not."""
+    stolen = login(api_client, "cara@example.com").json()["refresh"]
+    other_device = login(api_client, "cara@example.com").json()["refresh"]
+    successor = api_client.post(REFRESH, {"refresh": stolen}).json()["refresh"]
+    successor = api_client.post(REFRESH, {"refresh": successor}).json()["refresh"]
+    used_long_ago(stolen)
+
+    response = api_client.post(REFRESH, {"refresh": stolen})
+
+    assert_error(response, 401, "refresh_token_reused")
+    assert "1 token(s) of its family revoked" in caplog.text
+    assert stolen not in caplog.text
+    assert successor not in caplog.text
+    assert_error(api_client.post(REFRESH, {"refresh": successor}), 401, "token_not_valid")
+    assert api_client.post(REFRESH, {"refresh": other_device}).status_code == 200
+
+
+def test_a_used_refresh_token_presented_again_at_once_is_refused_alone(api_client, customer):
+    """Two tabs refreshing with one token, or a retry: within the grace period nothing else is
+    revoked (the other tab takes the pair the first one stored)."""
+    tokens = login(api_client, "cara@example.com").json()
+    successor = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()["refresh"]
+
+    assert_error(api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "token_not_valid")
+    assert api_client.post(REFRESH, {"refresh": successor}).status_code == 200
+
+
+def test_a_logged_out_refresh_token_presented_later_revokes_what_was_rotated_from_it(
+    api_client, customer
+):
+    """The thief rotated a copy before the customer logged out with theirs... of the same
+    token: the customer's logout cannot reach the thief's successor, the replay does."""
+    tokens = login(api_client, "cara@example.com").json()
+    thiefs = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()["refresh"]
+    used_long_ago(tokens["refresh"])
+
+    assert_error(
+        api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "refresh_token_reused"
+    )
+    assert_error(api_client.post(REFRESH, {"refresh": thiefs}), 401, "token_not_valid")
+
+
+def test_a_refresh_token_issued_before_families_starts_its_own(api_client, customer):
+    old = RefreshToken.for_user(customer)
+    assert "fam" not in old.payload
+    successor = api_client.post(REFRESH, {"refresh": str(old)}).json()["refresh"]
+    assert RefreshToken(successor)["fam"] == old["jti"]
+    used_long_ago(str(old))
+
+    assert_error(api_client.post(REFRESH, {"refresh": str(old)}), 401, "refresh_token_reused")
+    assert_error(api_client.post(REFRESH, {"refresh": successor}), 401, "token_not_valid")
 
 
 def test_refresh_errors(api_client, customer):

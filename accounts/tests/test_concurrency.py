@@ -1,17 +1,23 @@
 """Races on real MariaDB connections: threads released together by a barrier."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from accounts.tokens import password_reset_tokens, uid_encode
-from core.testing import run_concurrently
+from core.testing import run_concurrently, slowed
 
 from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
+REFRESH = "/api/v1/auth/token/refresh/"
 
 
 def test_one_refresh_token_rotates_once():
@@ -66,3 +72,30 @@ def test_one_reset_link_is_used_once():
     winner = next(i for i, r in enumerate(responses) if r.status_code == 200)
     user.refresh_from_db()
     assert user.check_password(f"Fresh-Popcorn-{winner:03d}")
+
+
+def test_a_replayed_refresh_token_leaves_no_token_of_its_login_alive_whatever_the_order():
+    """The thief replays a used refresh token while the customer rotates its successor (their
+    rotation's window widened): whichever goes first, no token of that login survives."""
+    UserFactory(email="cara@example.com")
+    client = APIClient()
+    used = client.post("/api/v1/auth/login/", {"email": "cara@example.com", "password": PASSWORD})
+    used = used.json()["refresh"]
+    successor = client.post(REFRESH, {"refresh": used}).json()["refresh"]
+    BlacklistedToken.objects.filter(token__jti=RefreshToken(used, verify=False)["jti"]).update(
+        blacklisted_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    with slowed("accounts.services._token_user", 0.3):
+        replay, rotation = run_concurrently(
+            lambda i: APIClient().post(REFRESH, {"refresh": (used, successor)[i]}), 2
+        )
+
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "refresh_token_reused"
+    if rotation.status_code == 200:  # rotated first: its new token was revoked with the family
+        rotated = rotation.json()["refresh"]
+        assert client.post(REFRESH, {"refresh": rotated}).status_code == 401
+    else:
+        assert rotation.json()["error"]["code"] == "token_not_valid"
+    assert client.post(REFRESH, {"refresh": successor}).status_code == 401

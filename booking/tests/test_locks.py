@@ -4,7 +4,9 @@ theirs - an Idempotency-Key never widens it."""
 import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 
+from accounts import locks as account_locks
 from accounts.tests.factories import UserFactory
 from booking import locks, services
 from core.db import TransactionRequired
@@ -32,6 +34,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
         lambda ids: schedule_locks.halls_lock(ids["hall"]),
         lambda ids: schedule_locks.hall_seats_lock(ids["hall"]),
         lambda ids: payment_locks.card_owner_lock(ids["user"]),
+        lambda ids: account_locks.user_lock(ids["user"]),
+        lambda ids: account_locks.refresh_token_lock("jti"),
+        lambda ids: account_locks.live_refresh_tokens_lock(ids["user"], timezone.now()),
     ],
 )
 def test_lock_helpers_refuse_to_run_outside_a_transaction(take):
