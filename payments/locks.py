@@ -5,7 +5,7 @@ to run outside a transaction."""
 from accounts.models import User
 from core.db import transaction_required
 
-from .models import Payment, Refund
+from .models import Payment, Refund, RefundStatus
 
 
 def payment_lock(payment_id: int) -> Payment:
@@ -16,6 +16,16 @@ def payment_lock(payment_id: int) -> Payment:
 def refund_lock(refund_id: int) -> Refund:
     transaction_required()
     return Refund.objects.select_for_update().get(pk=refund_id)
+
+
+def pending_refunds_lock(payment_id: int) -> list[Refund]:
+    """A payment's refunds still PENDING, oldest first (after the payment's lock)."""
+    transaction_required()
+    return list(
+        Refund.objects.select_for_update()
+        .filter(payment_id=payment_id, status=RefundStatus.PENDING)
+        .order_by("pk")
+    )
 
 
 def card_owner_lock(user_id: int) -> None:

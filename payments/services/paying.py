@@ -30,7 +30,6 @@ from ..cards import CardDetails, card_expired
 from ..exceptions import (
     PaymentDeclined,
     PaymentGatewayUnavailable,
-    PaymentNotRefundable,
     RefundFailed,
 )
 from ..gateways import gateway
@@ -41,11 +40,9 @@ from ..models import (
     Payment,
     PaymentEvent,
     PaymentStatus,
-    Refund,
-    RefundStatus,
     SavedCard,
 )
-from ..selectors import payment_summary
+from ..selectors import booking_payments, payment_summary
 from .refunds import refund_make, refund_reserve
 
 logger = logging.getLogger(__name__)
@@ -190,11 +187,14 @@ def charge_settle(
     payment_id: int, charge: Charge, *, reserved: tuple[Booking, Payment] | None = None
 ) -> tuple[Booking, Payment]:
     """Record what the provider did with a charge - from the request that made it, a webhook or
-    reconciliation, in any order: settling twice changes nothing.
+    reconciliation, in any order, at once even: settling twice changes nothing.
 
     A declined charge fails the payment (PaymentDeclined). A successful one confirms the booking
     in the same transaction; if the booking cannot be confirmed any more (its seats were taken,
     it was cancelled, another payment paid it), the charge is refunded and the reason raised.
+    A charge settled before is not settled again: its booking stays as that settle left it, and
+    the answer is that settle's (the booking and payment, or BookingNotPayable when the charge
+    is being given back).
 
     `reserved`: the booking as read before its locks and the payment as reserved, from the request
     that made the charge - what they say spares reading them again (the booking comes back with
@@ -217,20 +217,45 @@ def charge_settle(
         raise PaymentDeclined(
             charge.message or PaymentDeclined.message, details={"decline_code": charge.decline_code}
         )
+    try:
+        return _capture_settle(payment_id, booking_id, charge, known, payment)
+    except (HoldExpired, BookingNotPayable) as exc:
+        if _charge_refund_unconfirmable(payment_id, charge, exc.message):
+            raise
+    # Another settle of this charge (the request's, a webhook's) recorded it meanwhile.
+    return _capture_settle(payment_id, booking_id, charge, None, None)
+
+
+class _SettledMeanwhile(Exception):
+    """Another settle of the charge captured the payment while this one was confirming."""
+
+
+def _capture_settle(
+    payment_id: int, booking_id: int, charge: Charge, known: Booking | None, payment
+) -> tuple[Booking, Payment]:
+    """A succeeded charge: the booking confirmed and the payment captured, in one transaction -
+    or, recorded before, what that settle decided (nothing confirmed here)."""
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
             booking = booking_locks.booking_lock(booking_id, known=known)
             if known is not None:
                 _relations_carry(booking, known)
-            # Asked whatever the booking's state: a capture that could not confirm it is
-            # recorded before its refund is made, and stays live if the refund never starts.
-            if _paid_by_other(booking_id, payment_id):
+            # One statement (plain SQL, as the capture below: each request that pays runs
+            # them): this payment's state, and who else pays for the booking - whatever its
+            # state, a capture that could not confirm it being one to give back.
+            payments = booking_payments(booking_id, payment_id)
+            if payments.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+                if payment_id in payments.payers and booking.status == BookingStatus.CONFIRMED:
+                    return booking, Payment.objects.get(pk=payment_id)
+                raise BookingNotPayable("This charge is being given back: it paid no booking.")
+            if payments.paid_by_other(payment_id):
                 raise BookingNotPayable("This booking is paid already.")
             booking = booking_services.booking_confirm_locked(booking, now)
             # Captured only if still open: this UPDATE takes the payment's lock, after the
-            # booking's (the order of booking/locks.py), as a locking read would. Plain SQL,
-            # as the check above: each request that pays runs them.
+            # booking's (the order of booking/locks.py), as a locking read would. Closed since
+            # the read above, by a refund of the charge as unconfirmable (which takes only the
+            # payment's lock): this confirmation must not stand.
             fields = _captured_fields(charge, now)
             captured = rows_update(
                 Payment,
@@ -238,41 +263,17 @@ def charge_settle(
                 "id = %s AND status IN (%s, %s)",
                 [payment_id, PaymentStatus.PENDING, PaymentStatus.FAILED],
             )
-            if captured and payment is not None:
+            if not captured:
+                raise _SettledMeanwhile()
+            if payment is None:
+                payment = Payment.objects.get(pk=payment_id)
+            else:
                 for name, value in fields.items():
                     setattr(payment, name, value)
-            else:
-                payment = Payment.objects.get(pk=payment_id)
-            if captured:
-                payment_event_record(
-                    payment, PaymentEvent.Kind.SUCCEEDED, reference=charge.reference
-                )
-    except (HoldExpired, BookingNotPayable) as exc:
-        _charge_refund_unconfirmable(payment_id, charge, exc.message)
-        raise
+            payment_event_record(payment, PaymentEvent.Kind.SUCCEEDED, reference=charge.reference)
+    except _SettledMeanwhile:
+        return _capture_settle(payment_id, booking_id, charge, None, None)
     return booking, payment
-
-
-def _paid_by_other(booking_id: int, payment_id: int) -> bool:
-    """Whether another payment than `payment_id` pays for the booking now: money captured, and
-    not all of it reserved for refunds (a capture that could not confirm the booking reserves
-    its refund in the transaction that records it, and so never counts)."""
-    live = ", ".join(["%s"] * len(LIVE_CAPTURE))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {Payment._meta.db_table} p WHERE p.booking_id = %s "  # noqa: S608
-            f"AND p.status IN ({live}) AND p.id <> %s AND p.amount > ("
-            f"SELECT COALESCE(SUM(r.amount), 0) FROM {Refund._meta.db_table} r "
-            "WHERE r.payment_id = p.id AND r.status IN (%s, %s)) LIMIT 1",
-            [
-                booking_id,
-                *LIVE_CAPTURE,
-                payment_id,
-                RefundStatus.PENDING,
-                RefundStatus.SUCCEEDED,
-            ],
-        )
-        return cursor.fetchone() is not None
 
 
 def _relations_carry(booking: Booking, known: Booking) -> None:
@@ -337,25 +338,25 @@ def payment_captured(payment: Payment, charge: Charge, **audit) -> None:
     payment_event_record(payment, PaymentEvent.Kind.SUCCEEDED, reference=charge.reference, **audit)
 
 
-def _charge_refund_unconfirmable(payment_id: int, charge: Charge, reason: str) -> None:
+def _charge_refund_unconfirmable(payment_id: int, charge: Charge, reason: str) -> bool:
     """Money came in for a booking that cannot be confirmed: record it and reserve its refund in
-    one transaction, then give it back. Never a capture without its refund: not for a moment
-    (`_paid_by_other` would take it for the booking's payment, and refuse the one that paid),
-    nor for good (a process that dies in between leaves the refund PENDING, for
-    reconciliation; so does a provider that fails it)."""
+    one transaction, then give it back; True. Never a capture without its refund: not for a
+    moment (it would count as the booking's payment, and the one that paid be refused), nor for
+    good (a process that dies in between leaves the refund PENDING, for reconciliation; so does
+    a provider that fails it). False, nothing done, if another settle of the charge recorded it
+    meanwhile: as the booking's payment, or with its refund."""
     refund_reason = f"Booking not confirmed: {reason}"
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-            payment_captured(payment, charge, unconfirmable=reason)
-        try:
-            refund = refund_reserve(payment, reason=refund_reason)
-        except (ValidationError, PaymentNotRefundable):
-            return  # refunded, or being refunded, already: this charge was settled before
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            return False
+        payment_captured(payment, charge, unconfirmable=reason)
+        refund = refund_reserve(payment, reason=refund_reason)
     try:
         refund_make(refund.pk, by=None, reason=refund_reason)
     except RefundFailed:
         logger.warning("Refund of unconfirmable payment %s left for reconciliation", payment_id)
+    return True
 
 
 def _unknown_outcomes_settle(

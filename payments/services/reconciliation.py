@@ -1,6 +1,7 @@
 """Settling what the provider did not tell us, for cron (`manage.py reconcile_payments`)."""
 
 import contextlib
+import logging
 from datetime import timedelta
 
 from django.db.models import Q
@@ -15,7 +16,9 @@ from ..gateways import gateway
 from ..gateways.base import GatewayError
 from ..models import LIVE_CAPTURE, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus
 from .paying import payment_reconcile
-from .refunds import external_refund_record, refund_everything, refund_execute
+from .refunds import external_refund_record, refund_everything, refund_make
+
+logger = logging.getLogger(__name__)
 
 # A payment in flight for longer than its request's Idempotency-Key lease is presumed abandoned
 # (its process died: a live request finishes or gives up well within the lease).
@@ -40,15 +43,18 @@ def payments_reconcile_all() -> dict[str, int]:
     )
     for payment_id in stale.values_list("pk", flat=True):
         # Whatever the outcome, it is recorded; a provider still silent is asked again next run.
-        with contextlib.suppress(GatewayError, PaymentDeclined, HoldExpired, BookingNotPayable):
+        with (
+            _logged("payment", payment_id),
+            contextlib.suppress(GatewayError, PaymentDeclined, HoldExpired, BookingNotPayable),
+        ):
             payment_reconcile(payment_id=payment_id)
         counts["examined"] += 1
     pending_refunds = Refund.objects.filter(
         status=RefundStatus.PENDING, created_at__lt=now - IN_FLIGHT_LIMIT
     )
     for refund_id in pending_refunds.values_list("pk", flat=True):
-        with contextlib.suppress(RefundFailed):
-            refund_execute(refund_id)
+        with _logged("refund", refund_id), contextlib.suppress(RefundFailed):
+            refund_make(refund_id)  # a full refund cancels its booking, as when made at once
             counts["refunds_retried"] += 1
     unconfirmed = list(
         Payment.objects.filter(status__in=LIVE_CAPTURE, updated_at__lt=now - IN_FLIGHT_LIMIT)
@@ -61,6 +67,16 @@ def payments_reconcile_all() -> dict[str, int]:
     counts["unconfirmed_refunded"] = len(unconfirmed)
     counts["provider_refunds_recorded"] = _provider_refunds_record(now)
     return counts
+
+
+@contextlib.contextmanager
+def _logged(kind: str, pk: int):
+    """One record that fails unexpectedly is logged, and the run goes on: a record that fails
+    every time must not keep the others from being settled."""
+    try:
+        yield
+    except Exception:
+        logger.exception("Reconciliation of %s %s failed; the others go on", kind, pk)
 
 
 def _provider_refunds_record(now) -> int:
@@ -81,6 +97,7 @@ def _provider_refunds_record(now) -> int:
             and charge.amount == amount
             and charge.amount_refunded > amount_refunded
         ):
-            external_refund_record(payment_id, charge.amount_refunded)
-            recorded += 1
+            with _logged("payment", payment_id):
+                external_refund_record(payment_id, charge.amount_refunded)
+                recorded += 1
     return recorded

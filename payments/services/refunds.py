@@ -22,7 +22,7 @@ from ..audit import payment_event_record
 from ..exceptions import PaymentNotRefundable, RefundFailed
 from ..gateways import gateway
 from ..gateways.base import GatewayError
-from ..locks import payment_lock, refund_lock
+from ..locks import payment_lock, pending_refunds_lock, refund_lock
 from ..models import (
     LIVE_CAPTURE,
     Payment,
@@ -32,6 +32,7 @@ from ..models import (
     Refund,
     RefundStatus,
 )
+from ..selectors import booking_payments
 
 logger = logging.getLogger(__name__)
 # What a refund handed over in cash at the box office records as its reference.
@@ -91,11 +92,14 @@ def refund_reserve(
     return refund
 
 
-def refund_make(refund_id: int, *, by: User | None, reason: str) -> Refund:
+def refund_make(refund_id: int, *, by: User | None = None, reason: str | None = None) -> Refund:
     """Make a reserved refund (`refund_execute`), then cancel the booking if its money is all
-    back. Raises RefundFailed (the refund stays PENDING)."""
+    back (`reason`: the refund's own by default). Raises RefundFailed (the refund stays
+    PENDING)."""
     refund = refund_execute(refund_id)
-    _booking_cancel_if_refunded(refund.payment_id, by=by, reason=reason)
+    _booking_cancel_if_refunded(
+        refund.payment_id, by=by, reason=refund.reason if reason is None else reason
+    )
     return refund
 
 
@@ -128,6 +132,9 @@ def refund_execute(refund_id: int) -> Refund:
         refund = refund_lock(refund_id)
         if refund.status == RefundStatus.PENDING:
             refund_record(payment, refund, reference)
+        elif not refund.provider_reference:  # recorded from the provider's event, which lacks it
+            refund.provider_reference = reference
+            refund.save(update_fields=["provider_reference"])
     return refund
 
 
@@ -191,8 +198,8 @@ def _booking_cancel_if_refunded(payment_id: int, *, by: User | None, reason: str
         return
     if payment.booking.status != BookingStatus.CONFIRMED:
         return
-    if Payment.objects.filter(booking_id=payment.booking_id, status__in=LIVE_CAPTURE).exists():
-        return  # another payment still pays for it
+    if booking_payments(payment.booking_id).payers:
+        return  # another payment still pays for it (one being given back does not)
     with contextlib.suppress(BookingNotCancellable):  # cancelled meanwhile
         booking_services.booking_cancel(
             booking_id=payment.booking_id, by=by, reason=reason or "Refunded in full."
@@ -219,15 +226,28 @@ def payments_refund_for_cancelled_bookings(
 
 
 def external_refund_record(payment_id: int, amount_refunded: Decimal) -> str:
-    """A refund made at the provider (its dashboard): bring our records up to its total."""
+    """The provider's total refunded on the charge (its `charge.refunded` event, or
+    reconciliation's look): bring our records up to it. Beyond what we recorded, it is first our
+    own refunds still PENDING - made, not yet recorded: the event can outrun `refund_execute`,
+    whose process may also have died - recorded as made, oldest first, while they fit; the rest
+    a refund made at the provider (its dashboard)."""
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
         missing = min(amount_refunded, payment.amount) - payment.amount_refunded
         if missing <= 0 or payment.status not in LIVE_CAPTURE:
             return "refund known already"
-        refund = Refund.objects.create(
-            payment=payment, amount=missing, reason="Refunded at the provider."
-        )
-        refund_record(payment, refund, reference="")
+        ours = []
+        for refund in pending_refunds_lock(payment_id):
+            if refund.amount <= missing:
+                refund_record(payment, refund, reference="")
+                missing -= refund.amount
+                ours.append(refund.amount)
+        if missing > 0:
+            refund = Refund.objects.create(
+                payment=payment, amount=missing, reason="Refunded at the provider."
+            )
+            refund_record(payment, refund, reference="")
     _booking_cancel_if_refunded(payment_id, by=None, reason="Refunded at the provider.")
-    return f"refund of {missing} recorded"
+    outcome = [f"pending refund of {amount} recorded as made" for amount in ours]
+    outcome += [f"refund of {missing} recorded"] if missing > 0 else []
+    return "; ".join(outcome)

@@ -9,11 +9,15 @@ from django.utils import timezone
 
 from booking import services as booking_services
 from booking.models import BookingStatus
+from core.testing import client_for
+from payments.exceptions import RefundFailed
 from payments.gateways import gateway
 from payments.gateways.base import GatewayError
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.services import reconciliation
 from payments.services.paying import charge_settle
+from payments.services.refunds import payment_refund
 
 from .factories import InFlightPaymentFactory, PaidBookingPaymentFactory
 from .helpers import LOST_ANSWER, card, held_booking, pay
@@ -109,3 +113,34 @@ def test_a_charge_that_cannot_confirm_is_recorded_with_its_refund_or_not_at_all(
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, payment.amount)
     assert Refund.objects.get().status == RefundStatus.SUCCEEDED
+
+
+def test_a_record_that_fails_every_time_does_not_stop_the_others(
+    customer, other_customer, customer_api, admin, monkeypatch, caplog
+):
+    for user in (customer, other_customer):
+        assert pay(client_for(user), held_booking(user)).status_code == 200
+    refund = SandboxGateway.refund
+    monkeypatch.setattr(
+        SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
+    )
+    for payment in Payment.objects.order_by("pk"):
+        with pytest.raises(RefundFailed):
+            payment_refund(payment_id=payment.pk, by=admin)
+    monkeypatch.setattr(SandboxGateway, "refund", refund)
+    poisoned, healthy = Refund.objects.order_by("pk")
+    make = reconciliation.refund_make
+
+    def poison(refund_id, **kwargs):
+        if refund_id == poisoned.pk:
+            raise RuntimeError("a row no code expected")
+        return make(refund_id, **kwargs)
+
+    monkeypatch.setattr(reconciliation, "refund_make", poison)
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    assert "1 refund(s) retried" in reconcile()
+
+    healthy.refresh_from_db()
+    assert healthy.status == RefundStatus.SUCCEEDED
+    assert f"Reconciliation of refund {poisoned.pk} failed" in caplog.text

@@ -1,0 +1,284 @@
+"""Settling one charge several times, in any order, at once even (the request, webhooks,
+reconciliation), and the refunds around it: a booking a charge confirmed stays confirmed, a
+charge given back confirms nothing, money is recorded once."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.utils import timezone
+
+from booking import services as booking_services
+from booking.models import Booking, BookingStatus, SeatClaim
+from booking.tests.factories import BookingFactory
+from payments.exceptions import RefundFailed
+from payments.gateways import gateway
+from payments.gateways.base import GatewayError
+from payments.gateways.sandbox import SandboxGateway
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.selectors import booking_payments
+from payments.services import paying
+from payments.services.paying import charge_settle
+from payments.services.refunds import external_refund_record, payment_refund
+
+from .helpers import LOST_ANSWER, card, held_booking, pay
+
+pytestmark = pytest.mark.django_db
+
+
+def reconcile() -> None:
+    """Reconciliation, late enough to retry every pending refund."""
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    call_command("reconcile_payments", stdout=StringIO())
+
+
+def refunds_fail(monkeypatch) -> None:
+    def down(self, **kwargs):
+        raise GatewayError("down")
+
+    monkeypatch.setattr(SandboxGateway, "refund", down)
+
+
+def charged_unanswered(customer, customer_api) -> tuple[Booking, Payment]:
+    """A booking whose payment was charged at the provider, the answer lost (PENDING)."""
+    booking = held_booking(customer)
+    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
+    return booking, Payment.objects.get()
+
+
+def hold_lost_to(booking: Booking, other_customer) -> Booking:
+    """The booking's hold lapses and another customer takes its seat; their booking."""
+    past = timezone.now() - timedelta(seconds=1)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=past)
+    SeatClaim.objects.filter(booking=booking).update(expires_at=past)
+    taker = BookingFactory(user=other_customer, showtime=booking.showtime)
+    assert set(taker.tickets.values_list("seat", flat=True)) == set(
+        booking.tickets.values_list("seat", flat=True)
+    )
+    return taker
+
+
+def charge_of(payment: Payment):
+    return gateway().charge_lookup(idempotency_key=payment.gateway_key)
+
+
+def test_a_settle_that_lost_the_race_answers_what_the_winner_decided(
+    customer, other_customer, customer_api, monkeypatch
+):
+    """A webhook finds the booking unconfirmable (hold lapsed, seat taken); before it records
+    the refund, the seat is free again and the request settles the same charge: the booking is
+    confirmed. The webhook then gives nothing back, and answers that the booking is paid."""
+    booking, payment = charged_unanswered(customer, customer_api)
+    taker = hold_lost_to(booking, other_customer)
+    unconfirmable = paying._charge_refund_unconfirmable
+
+    def request_wins(payment_id, charge, reason):
+        booking_services.booking_cancel(booking_id=taker.pk, by=other_customer)
+        confirmed, _ = charge_settle(payment_id, charge)
+        assert confirmed.status == BookingStatus.CONFIRMED
+        return unconfirmable(payment_id, charge, reason)
+
+    monkeypatch.setattr(paying, "_charge_refund_unconfirmable", request_wins)
+    settled, settled_payment = charge_settle(payment.pk, charge_of(payment))
+
+    assert (settled.status, settled_payment.status) == (
+        BookingStatus.CONFIRMED,
+        PaymentStatus.SUCCEEDED,
+    )
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert (payment.status, booking.status) == (PaymentStatus.SUCCEEDED, BookingStatus.CONFIRMED)
+    assert not Refund.objects.exists()
+
+
+def test_a_charge_given_back_confirms_nothing_when_settled_again(
+    customer, other_customer, customer_api
+):
+    """The charge arrived after the hold lapsed and the seat was taken: refunded. The seat
+    frees again; a second event for the same charge must not confirm the booking - its money
+    went back."""
+    booking, payment = charged_unanswered(customer, customer_api)
+    taker = hold_lost_to(booking, other_customer)
+    with pytest.raises(paying.HoldExpired):
+        charge_settle(payment.pk, charge_of(payment))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    booking_services.booking_cancel(booking_id=taker.pk, by=other_customer)
+
+    with pytest.raises(paying.BookingNotPayable):
+        charge_settle(payment.pk, charge_of(payment))
+
+    booking.refresh_from_db()
+    assert booking.status != BookingStatus.CONFIRMED
+    assert Refund.objects.get().amount == payment.amount
+
+
+def two_payments(customer, customer_api, monkeypatch) -> tuple[Booking, Payment, Payment]:
+    """`first`: charged, its answer lost (PENDING); `second`: paid the booking (the retry made
+    to skip settling the first, which it would otherwise do before charging again)."""
+    booking, first = charged_unanswered(customer, customer_api)
+    with monkeypatch.context() as patched:
+        patched.setattr(paying, "_unknown_outcomes_settle", lambda *args, **kwargs: None)
+        assert pay(customer_api, booking, key="pay-2").status_code == 200
+    return booking, first, Payment.objects.exclude(pk=first.pk).get()
+
+
+def test_a_late_charge_pays_for_a_booking_whose_payment_is_being_given_back(
+    customer, customer_api, admin, monkeypatch
+):
+    """The first charge's late success finds the booking paid by the second; meanwhile the
+    second is refunded in full (the provider fails it: pending) and a duplicate event of the
+    first settles it: the first now pays for the booking (nobody else does). The late success
+    then answers that, and gives nothing back: the booking ends paid once, not confirmed with
+    all its money returned."""
+    booking, first, second = two_payments(customer, customer_api, monkeypatch)
+    unconfirmable = paying._charge_refund_unconfirmable
+    refund = SandboxGateway.refund
+
+    def meanwhile(payment_id, charge, reason):
+        refunds_fail(monkeypatch)
+        with pytest.raises(RefundFailed):
+            payment_refund(payment_id=second.pk, by=admin, reason="Goodwill.")
+        monkeypatch.setattr(SandboxGateway, "refund", refund)
+        charge_settle(payment_id, charge)  # the duplicate event
+        return unconfirmable(payment_id, charge, reason)
+
+    monkeypatch.setattr(paying, "_charge_refund_unconfirmable", meanwhile)
+    settled, _ = charge_settle(first.pk, charge_of(first))
+    reconcile()
+
+    for instance in (booking, first, second):
+        instance.refresh_from_db()
+    assert settled.status == BookingStatus.CONFIRMED
+    assert (first.status, second.status) == (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
+    assert booking.status == BookingStatus.CONFIRMED
+    assert booking_payments(booking.pk).payers == {first.pk}
+
+
+def test_a_full_refund_of_the_payer_cancels_while_another_capture_is_given_back(
+    customer, customer_api, admin, monkeypatch
+):
+    """The booking is cancelled once its money is all back, also while a second capture's
+    refund is still pending: that capture never paid for it."""
+    booking, first, second = two_payments(customer, customer_api, monkeypatch)
+    refund = SandboxGateway.refund
+    refunds_fail(monkeypatch)
+    with pytest.raises(paying.BookingNotPayable):
+        charge_settle(first.pk, charge_of(first))  # captured, its refund pending
+    monkeypatch.setattr(SandboxGateway, "refund", refund)
+
+    payment_refund(payment_id=second.pk, by=admin, reason="Refunded in the admin.")
+
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+    reconcile()
+    first.refresh_from_db()
+    assert first.status == PaymentStatus.REFUNDED
+
+
+def test_a_full_refund_made_by_reconciliation_cancels_its_booking(
+    customer, customer_api, admin, monkeypatch
+):
+    booking = held_booking(customer)
+    assert pay(customer_api, booking).status_code == 200
+    payment = Payment.objects.get()
+    refunds_fail(monkeypatch)
+    with pytest.raises(RefundFailed):
+        payment_refund(payment_id=payment.pk, by=admin, reason="Refunded in the admin.")
+    monkeypatch.undo()
+
+    reconcile()
+
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert (payment.status, booking.status) == (PaymentStatus.REFUNDED, BookingStatus.CANCELLED)
+
+
+def test_the_provider_s_event_for_our_own_refund_records_it_once(
+    customer, customer_api, monkeypatch
+):
+    """The provider's `charge.refunded` for our refund arrives before `refund_execute` records
+    it: the pending refund is recorded as made, not a second refund beside it."""
+    booking = held_booking(customer)
+    assert pay(customer_api, booking).status_code == 200
+    payment = Payment.objects.get()
+    refund = SandboxGateway.refund
+
+    def then_its_event(self, **kwargs):
+        made = refund(self, **kwargs)
+        outcome = external_refund_record(payment.pk, charge_of(payment).amount_refunded)
+        assert outcome == f"pending refund of {payment.amount} recorded as made"
+        return made
+
+    monkeypatch.setattr(SandboxGateway, "refund", then_its_event)
+    payment_refund(payment_id=payment.pk, reason="Changed plans.")
+    monkeypatch.undo()
+    reconcile()
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, payment.amount)
+    made = Refund.objects.get()
+    assert (made.status, made.amount) == (RefundStatus.SUCCEEDED, payment.amount)
+    assert made.provider_reference  # filled in when refund_execute got the provider's answer
+
+
+def test_a_capture_reserved_for_refunds_to_the_cent_does_not_pay(customer, customer_api):
+    """8.53 made and 17.16 pending of a 25.69 capture: nothing of it pays for the booking any
+    more (SQLite sums the amounts as floats: 25.689999...)."""
+    booking = held_booking(customer, price="25.69")
+    assert pay(customer_api, booking).status_code == 200
+    payment = Payment.objects.get()
+    assert payment.amount == Decimal("25.69")
+    Refund.objects.create(payment=payment, amount=Decimal("8.53"), status=RefundStatus.SUCCEEDED)
+    Refund.objects.create(payment=payment, amount=Decimal("17.16"))
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.PARTIALLY_REFUNDED, amount_refunded=Decimal("8.53")
+    )
+
+    assert booking_payments(booking.pk).payers == frozenset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_racing_the_charge_s_refund_does_not_stand(
+    customer, other_customer, customer_api, monkeypatch
+):
+    """A webhook found the booking unconfirmable and is recording the charge's refund (it
+    takes only the payment's lock) while the request, the seat free again, confirms the
+    booking: the request's confirmation is rolled back, and it answers that the charge is
+    being given back."""
+    booking, payment = charged_unanswered(customer, customer_api)
+    taker = hold_lost_to(booking, other_customer)
+    charge = charge_of(payment)
+    with monkeypatch.context() as patched:
+        # The webhook: its settle refused; the refund's recording comes later.
+        patched.setattr(paying, "_charge_refund_unconfirmable", lambda *args: True)
+        with pytest.raises(paying.HoldExpired):
+            charge_settle(payment.pk, charge)
+    booking_services.booking_cancel(booking_id=taker.pk, by=other_customer)
+    confirm = paying.booking_services.booking_confirm_locked
+
+    def refund_recorded():
+        try:
+            paying._charge_refund_unconfirmable(payment.pk, charge, "Seat taken.")
+        finally:
+            connections.close_all()
+
+    def while_confirming(locked, now):
+        confirmed = confirm(locked, now)
+        webhook = threading.Thread(target=refund_recorded)
+        webhook.start()
+        webhook.join()
+        return confirmed
+
+    monkeypatch.setattr(paying.booking_services, "booking_confirm_locked", while_confirming)
+    with pytest.raises(paying.BookingNotPayable):
+        charge_settle(payment.pk, charge)
+
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    assert booking.status != BookingStatus.CONFIRMED
