@@ -30,6 +30,9 @@ instead of racing to insert the same claim, where InnoDB could deadlock them.
 Mind InnoDB's implicit locks: changing a booking's `status` or `pending` (columns of indexes that
 begin with its foreign keys) makes InnoDB check the foreign key and share-lock the showtime row.
 Every service that changes a booking therefore takes the showtime lock first, explicitly.
+Likewise, changing a payment's `in_flight` (a column of its unique key that begins with the
+booking) share-locks the booking row: outside the booking's own transaction, payments take the
+booking's lock before the payment's (payments/locks.py `payment_with_booking_lock`).
 
 Every helper refuses to run outside a transaction: a lock taken there is released at once.
 SQLite has no row locks (it serialises writers): there the locking clauses are left out.

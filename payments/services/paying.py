@@ -34,7 +34,7 @@ from ..exceptions import (
 )
 from ..gateways import gateway
 from ..gateways.base import Charge, GatewayError
-from ..locks import payment_lock
+from ..locks import payment_with_booking_lock
 from ..models import (
     LIVE_CAPTURE,
     Payment,
@@ -43,7 +43,7 @@ from ..models import (
     SavedCard,
 )
 from ..selectors import booking_payments, payment_summary
-from .refunds import refund_make, refund_reserve
+from .refunds import provider_refund_record, refund_make, refund_reserve
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ def booking_pay(
     booking it paid is answered as paid. Raises BookingNotFound (404, also for someone else's),
     PaymentDeclined (402: the booking stays pending until its hold expires), HoldExpired (410:
     nothing charged, or the charge refunded), BookingNotPayable (409: paid already, cancelled,
-    or another payment in progress), PaymentGatewayUnavailable (503: the provider did not answer;
-    a retry is safe).
+    or another payment in progress; also when another settle of this charge - a webhook - found
+    the booking unconfirmable first, and the charge is being given back),
+    PaymentGatewayUnavailable (503: the provider did not answer; a retry is safe).
 
     A booking this call charged and confirmed comes back with what the API shows of it loaded -
     its showtime (movie, hall, cinema), tickets (seats) - and its `payment_summary`
@@ -172,7 +173,7 @@ def _outcome_unknown(payment_id: int, error: str) -> None:
     """The provider did not answer: keep the payment PENDING for reconciliation, and let the
     booking be paid again (the next attempt settles this one first)."""
     with transaction.atomic(durable=True):
-        payment = payment_lock(payment_id)
+        payment = payment_with_booking_lock(payment_id)
         if payment.status == PaymentStatus.PENDING:
             payment.in_flight = None
             payment.needs_reconciliation = True
@@ -249,6 +250,8 @@ def _capture_settle(
                 if payment_id in payments.payers and booking.status == BookingStatus.CONFIRMED:
                     return booking, Payment.objects.get(pk=payment_id)
                 raise BookingNotPayable("This charge is being given back: it paid no booking.")
+            if charge.amount_refunded > 0:
+                raise BookingNotPayable("This charge was refunded at the provider.")
             if payments.paid_by_other(payment_id):
                 raise BookingNotPayable("This booking is paid already.")
             booking = booking_services.booking_confirm_locked(booking, now)
@@ -307,7 +310,7 @@ def payment_failed(
 ) -> None:
     """A pending payment that did not go through: it fails, and the booking may be paid again."""
     with transaction.atomic(durable=True):
-        payment = payment_lock(payment_id)
+        payment = payment_with_booking_lock(payment_id)
         if payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.FAILED
             payment.in_flight = None
@@ -347,10 +350,15 @@ def _charge_refund_unconfirmable(payment_id: int, charge: Charge, reason: str) -
     meanwhile: as the booking's payment, or with its refund."""
     refund_reason = f"Booking not confirmed: {reason}"
     with transaction.atomic(durable=True):
-        payment = payment_lock(payment_id)
+        payment = payment_with_booking_lock(payment_id)
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return False
         payment_captured(payment, charge, unconfirmable=reason)
+        given_back = min(charge.amount_refunded, payment.amount)  # at the provider, already
+        if given_back > 0:
+            provider_refund_record(payment, given_back)
+        if given_back == payment.amount:
+            return True
         refund = refund_reserve(payment, reason=refund_reason)
     try:
         refund_make(refund.pk, by=None, reason=refund_reason)

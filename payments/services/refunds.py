@@ -22,7 +22,7 @@ from ..audit import payment_event_record
 from ..exceptions import PaymentNotRefundable, RefundFailed
 from ..gateways import gateway
 from ..gateways.base import GatewayError
-from ..locks import payment_lock, pending_refunds_lock, refund_lock
+from ..locks import payment_lock, refund_lock
 from ..models import (
     LIVE_CAPTURE,
     Payment,
@@ -132,9 +132,6 @@ def refund_execute(refund_id: int) -> Refund:
         refund = refund_lock(refund_id)
         if refund.status == RefundStatus.PENDING:
             refund_record(payment, refund, reference)
-        elif not refund.provider_reference:  # recorded from the provider's event, which lacks it
-            refund.provider_reference = reference
-            refund.save(update_fields=["provider_reference"])
     return refund
 
 
@@ -227,27 +224,29 @@ def payments_refund_for_cancelled_bookings(
 
 def external_refund_record(payment_id: int, amount_refunded: Decimal) -> str:
     """The provider's total refunded on the charge (its `charge.refunded` event, or
-    reconciliation's look): bring our records up to it. Beyond what we recorded, it is first our
-    own refunds still PENDING - made, not yet recorded: the event can outrun `refund_execute`,
-    whose process may also have died - recorded as made, oldest first, while they fit; the rest
-    a refund made at the provider (its dashboard)."""
+    reconciliation's look): what it refunded beyond our refunds, made or under way, was refunded
+    at the provider (its dashboard) - recorded so. Our refunds under way are recorded by their
+    own call's answer (`refund_execute`, or reconciliation's retry with the same key), never
+    from a total: the provider's may hold another refund of the same amount."""
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
-        missing = min(amount_refunded, payment.amount) - payment.amount_refunded
+        missing = min(amount_refunded, payment.amount) - payment.amount_refunded - _pending(payment)
         if missing <= 0 or payment.status not in LIVE_CAPTURE:
             return "refund known already"
-        ours = []
-        for refund in pending_refunds_lock(payment_id):
-            if refund.amount <= missing:
-                refund_record(payment, refund, reference="")
-                missing -= refund.amount
-                ours.append(refund.amount)
-        if missing > 0:
-            refund = Refund.objects.create(
-                payment=payment, amount=missing, reason="Refunded at the provider."
-            )
-            refund_record(payment, refund, reference="")
+        provider_refund_record(payment, missing)
     _booking_cancel_if_refunded(payment_id, by=None, reason="Refunded at the provider.")
-    outcome = [f"pending refund of {amount} recorded as made" for amount in ours]
-    outcome += [f"refund of {missing} recorded"] if missing > 0 else []
-    return "; ".join(outcome)
+    return f"refund of {missing} recorded"
+
+
+def provider_refund_record(payment: Payment, amount: Decimal) -> Refund:
+    """Record, on the locked payment, a refund the provider made on its own (its dashboard)."""
+    refund = Refund.objects.create(
+        payment=payment, amount=amount, reason="Refunded at the provider."
+    )
+    refund_record(payment, refund, reference="")
+    return refund
+
+
+def _pending(payment: Payment) -> Decimal:
+    total = payment.refunds.filter(status=RefundStatus.PENDING).aggregate(total=Sum("amount"))
+    return total["total"] or Decimal("0.00")

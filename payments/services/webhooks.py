@@ -21,7 +21,7 @@ from ..gateways import gateway_named
 from ..gateways.base import GatewayError, PaymentGateway
 from ..gateways.base import InvalidSignature as GatewayInvalidSignature
 from ..gateways.base import WebhookEvent as ProviderEvent
-from ..models import Payment, PaymentEvent, WebhookEvent
+from ..models import Payment, PaymentEvent, PaymentStatus, WebhookEvent
 from .paying import charge_settle
 from .refunds import external_refund_record
 
@@ -106,12 +106,19 @@ def _webhook_apply(
             mismatch=f"provider has {charge.amount} {charge.currency}",
         )
         return "the provider's charge differs from the payment: ignored"
-    if event.type == "charge.refunded":
+    if event.type == "charge.refunded" and payment.status not in (
+        PaymentStatus.PENDING,
+        PaymentStatus.FAILED,
+    ):
         return external_refund_record(payment.pk, charge.amount_refunded)
+    # A charge refunded before we knew it went through is settled as one (a charge given back
+    # confirms nothing; its refunds are recorded with it).
     try:
         charge_settle(payment.pk, charge)
     except PaymentDeclined:
         return "payment failed"
     except (HoldExpired, BookingNotPayable) as exc:
         return f"charge refunded: {exc.message}"
+    if event.type == "charge.refunded":  # settled meanwhile as the booking's payment
+        return external_refund_record(payment.pk, charge.amount_refunded)
     return "payment succeeded" if charge.succeeded else "payment failed"
