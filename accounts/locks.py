@@ -1,6 +1,7 @@
 """The accounts app's row locks, each refusing to run outside a transaction, taken in this order:
 the user, then their refresh tokens (primary-key order)."""
 
+from django.db.models import Q
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from core.db import transaction_required
@@ -21,11 +22,13 @@ def refresh_token_lock(jti: str) -> OutstandingToken | None:
     return OutstandingToken.objects.select_for_update().filter(jti=jti).first()
 
 
-def live_refresh_tokens_lock(user_id: int, now) -> list[OutstandingToken]:
-    """The user's refresh tokens neither expired nor blacklisted, locked."""
+def family_tokens_lock(family: str, now) -> list[OutstandingToken]:
+    """The live (neither expired nor used) refresh tokens of a login's family, locked; with the
+    family's first token when it was issued before families were recorded (it has no link)."""
     transaction_required()
     return list(
         OutstandingToken.objects.select_for_update()
-        .filter(user_id=user_id, expires_at__gt=now, blacklistedtoken__isnull=True)
+        .filter(Q(link__family=family) | Q(jti=family, link__isnull=True))
+        .filter(expires_at__gt=now, blacklistedtoken__isnull=True)
         .order_by("pk")
     )

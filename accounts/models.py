@@ -148,3 +148,27 @@ class User(AbstractBaseUser):
         return self.role == Role.STAFF and any(
             perm.startswith(f"{app_label}.") for perm in STAFF_ADMIN_PERMISSIONS
         )
+
+
+class RefreshTokenLink(models.Model):
+    """An issued refresh token's place in its login's chain of rotations: the family (the login,
+    named by the jti of its first token) and the token that replaced it. The tokens themselves
+    are simplejwt's: OutstandingToken when issued, BlacklistedToken once used or revoked."""
+
+    token = models.OneToOneField(
+        "token_blacklist.OutstandingToken",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="link",
+    )
+    family = models.CharField(max_length=255, db_index=True)
+    successor = models.OneToOneField(
+        "token_blacklist.OutstandingToken",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="predecessor_link",
+    )
+
+    def __str__(self) -> str:
+        return f"Refresh token {self.token_id} of login {self.family}"

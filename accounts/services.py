@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, Token, UntypedToken
@@ -33,7 +33,7 @@ from .lockout import (
     login_failure_record,
     login_success_record,
 )
-from .models import AccountState, Role, User, UserManager
+from .models import AccountState, RefreshTokenLink, Role, User, UserManager
 from .tokens import (
     email_verification_tokens,
     password_reset_tokens,
@@ -153,21 +153,25 @@ def user_verify_email(*, uid: str, token: str) -> User:
 # Login and tokens
 
 
-# The claim naming a refresh token's family: the jti of the login's first refresh token, carried
-# by every token rotated from it.
-FAMILY_CLAIM = "fam"
-
-
-def _tokens_for(user: User, *, family: str | None = None) -> dict[str, str]:
-    """A new pair; its refresh token starts a family (a login: the family is its jti) or joins
-    `family` (a rotation). simplejwt records the token as issued before the claim is added: the
-    record of one that joins a family is brought up to date (`_family_of` reads it)."""
-    refresh = RefreshToken.for_user(user)
-    jti = refresh[jwt_settings.JTI_CLAIM]
-    refresh[FAMILY_CLAIM] = family or jti
-    if family is not None:
-        OutstandingToken.objects.filter(jti=jti).update(token=str(refresh))
+def _pair(refresh: RefreshToken) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _tokens_for(user: User, *, rotated: OutstandingToken | None = None) -> dict[str, str]:
+    """A new pair. Its refresh token starts a family - a login - or, replacing `rotated`, joins
+    that one's (a token issued before families were recorded starts its own)."""
+    refresh = RefreshToken.for_user(user)
+    issued = OutstandingToken.objects.get(jti=refresh[jwt_settings.JTI_CLAIM])
+    if rotated is None:
+        RefreshTokenLink.objects.create(token=issued, family=issued.jti)
+        return _pair(refresh)
+    link = RefreshTokenLink.objects.filter(token=rotated).first()
+    if link is None:
+        link = RefreshTokenLink(token=rotated, family=rotated.jti)
+    RefreshTokenLink.objects.create(token=issued, family=link.family)
+    link.successor = issued
+    link.save()
+    return _pair(refresh)
 
 
 def user_login(*, email: str, password: str, request: HttpRequest) -> tuple[User, dict[str, str]]:
@@ -209,35 +213,57 @@ def _token_user(token: Token) -> User:
 
 
 class _PresentedRefreshToken(RefreshToken):
-    """A refresh token checked as simplejwt checks it (signature, expiry, type) but for its
-    blacklist: `token_refresh` reads that itself, under the token's lock, to tell a reuse."""
+    """A refresh token checked as simplejwt checks it (signature, type) but for its blacklist
+    and expiry, which `token_refresh` and `user_logout` weigh themselves: a used token presented
+    again is a replay whatever its age. `expired` says whether it has expired."""
+
+    expired = False
 
     def check_blacklist(self) -> None:
         pass
 
+    def check_exp(self, claim: str = "exp", current_time=None) -> None:
+        try:
+            super().check_exp(claim, current_time)
+        except TokenError:
+            self.expired = True
 
-def token_refresh(*, refresh: str) -> dict[str, str]:
-    """Rotate a refresh token: blacklist it and issue a new pair of the same family.
 
-    Locks the user's row, then the token's outstanding row: two requests racing with one
-    refresh token cannot both rotate it (simplejwt's own view checks and blacklists without a
-    lock), and a revocation of the family sees every token rotated before it.
-
-    A token used before (rotated, or logged out) is refused. Presented again more than
-    `JWT_REFRESH_REUSE_GRACE_SECONDS` after its use, it is taken for a stolen copy (RFC 9700,
-    refresh token rotation): every live token of its family is revoked - the thief's and the
-    customer's alike, one of whom logs in again - and RefreshTokenReused raised. Sooner, it is
-    two tabs or a retry racing the rotation: TokenNotValid, nothing revoked.
-    """
+def _presented(raw: str) -> _PresentedRefreshToken:
+    """A refresh token we signed (expired or not). Raises TokenNotValid."""
     try:
-        token = _PresentedRefreshToken(refresh)
+        return _PresentedRefreshToken(raw)
+    except ExpiredTokenError:
+        pass  # PyJWT's own expiry check, made after the signature's: this one is ours
     except TokenError as exc:
         raise TokenNotValid() from exc
-    jti = token[jwt_settings.JTI_CLAIM]
-    family = token.get(FAMILY_CLAIM) or jti  # tokens issued before families: their own
+    try:
+        token = _PresentedRefreshToken(raw, verify=False)
+        token.verify()
+    except TokenError as exc:
+        raise TokenNotValid() from exc
+    token.expired = True
+    return token
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """Rotate a refresh token: blacklist it and issue a new pair of the same login (family).
+
+    Locks the user's row, then the token's outstanding row: requests racing with one refresh
+    token rotate it once, and a revocation of the family sees every token rotated before it.
+
+    A token used before is a replay. Within `JWT_REFRESH_REUSE_GRACE_SECONDS` of its use it is
+    two tabs or a retry: the answer is the pair its rotation issued (the same refresh token)
+    while that one is unused. Later - or expired meanwhile - a copy of it is in other hands (RFC
+    9700, refresh token rotation): every live token of its family is revoked, the thief's and
+    the customer's alike, and RefreshTokenReused raised. Nothing left to revoke (the login ended
+    already): TokenNotValid.
+    """
+    token = _presented(refresh)
+    now = timezone.now()
     with transaction.atomic():
         locks.user_lock(token.get(jwt_settings.USER_ID_CLAIM))
-        outstanding = locks.refresh_token_lock(jti)
+        outstanding = locks.refresh_token_lock(token[jwt_settings.JTI_CLAIM])
         if outstanding is None:
             raise TokenNotValid()
         used_at = (
@@ -246,45 +272,52 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
             .first()
         )
         if used_at is None:
+            if token.expired:
+                raise TokenNotValid()
             user = _token_user(token)
             BlacklistedToken.objects.create(token=outstanding)
-            return _tokens_for(user, family=family)
-        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
-        revoked = (
-            _family_revoke(outstanding.user_id, family)
-            if used_at < timezone.now() - grace
-            else None
+            return _tokens_for(user, rotated=outstanding)
+        link = (
+            RefreshTokenLink.objects.select_related("successor").filter(token=outstanding).first()
         )
-    if revoked is None:
+        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
+        if used_at > now - grace:
+            return _successor_pair(link, now)
+        revoked = _family_revoke(link.family if link else outstanding.jti, now)
+    if not revoked:
+        logger.info("A used refresh token was presented again; its login had ended already")
         raise TokenNotValid()
     logger.warning(
-        "A used refresh token was presented again: user %s, %s token(s) of its family revoked",
+        "A used refresh token was presented again: user %s, %s token(s) of its login revoked",
         outstanding.user_id,
         revoked,
     )
     raise RefreshTokenReused()
 
 
-def _family_revoke(user_id: int, family: str) -> int:
-    """Blacklist the user's live refresh tokens of `family`, under the user's lock (so none is
-    being rotated meanwhile); how many."""
-    members = [
-        outstanding
-        for outstanding in locks.live_refresh_tokens_lock(user_id, timezone.now())
-        if _family_of(outstanding.token) == family
-    ]
-    BlacklistedToken.objects.bulk_create(BlacklistedToken(token=member) for member in members)
+def _successor_pair(link: RefreshTokenLink | None, now) -> dict[str, str]:
+    """The pair a token's rotation issued, again: its refresh token if still unused, with a new
+    access token. Raises TokenNotValid (no such token, or used, expired or revoked since)."""
+    successor = link.successor if link is not None else None
+    if (
+        successor is None
+        or successor.expires_at <= now
+        or BlacklistedToken.objects.filter(token=successor).exists()
+    ):
+        raise TokenNotValid()
+    refresh = RefreshToken(successor.token, verify=False)
+    _token_user(refresh)  # suspended, or its password changed, since
+    return _pair(refresh)
+
+
+def _family_revoke(family: str, now) -> int:
+    """Blacklist the live refresh tokens of a login (under the user's lock: none is being
+    rotated meanwhile); how many."""
+    members = locks.family_tokens_lock(family, now)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=member) for member in members], ignore_conflicts=True
+    )
     return len(members)
-
-
-def _family_of(raw: str) -> str | None:
-    """The family of a refresh token we issued (stored by simplejwt when it was made: read, not
-    verified again)."""
-    try:
-        token = RefreshToken(raw, verify=False)
-    except TokenError:
-        return None
-    return token.get(FAMILY_CLAIM) or token.get(jwt_settings.JTI_CLAIM)
 
 
 def token_verify(*, token: str) -> None:
@@ -303,14 +336,26 @@ def token_verify(*, token: str) -> None:
 
 
 def user_logout(*, user: User, refresh: str) -> None:
-    """Blacklist one of the user's refresh tokens; their other sessions stay logged in."""
+    """End one login: revoke every live token of the refresh token's family - also when this
+    token was rotated already (a copy in other hands may have rotated it: its successors go too)
+    or has expired. The user's other logins stay. Raises InvalidToken (not the user's, or the
+    login ended already)."""
+    invalid = "The refresh token is invalid, expired or already revoked."
     try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
-        raise InvalidToken("The refresh token is invalid, expired or already revoked.") from exc
+        token = _presented(refresh)
+    except TokenNotValid as exc:
+        raise InvalidToken(invalid) from exc
     if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-        raise InvalidToken("The refresh token is invalid, expired or already revoked.")
-    token.blacklist()
+        raise InvalidToken(invalid)
+    with transaction.atomic():
+        locks.user_lock(user.pk)
+        outstanding = locks.refresh_token_lock(token[jwt_settings.JTI_CLAIM])
+        if outstanding is None:
+            raise InvalidToken(invalid)
+        link = RefreshTokenLink.objects.filter(token=outstanding).first()
+        revoked = _family_revoke(link.family if link else outstanding.jti, timezone.now())
+    if not revoked:
+        raise InvalidToken(invalid)
 
 
 # Passwords

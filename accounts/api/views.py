@@ -132,9 +132,10 @@ class TokenRefreshView(NoStoreMixin, PublicView):
         responses={
             200: s.TokenPairSerializer,
             401: error_response(
-                "`token_not_valid`: invalid, expired, or already rotated (just now); "
-                "`refresh_token_reused`: rotated or logged out a while ago - a copy is in other "
-                "hands, and every token of that login has been revoked: log in again."
+                "`token_not_valid`: invalid, expired, revoked; `refresh_token_reused`: rotated "
+                "a while ago - a copy is in other hands, and every token of that login has been "
+                "revoked: log in again. (Rotated just now: the answer is the pair its rotation "
+                "issued.)"
             ),
             403: error_response("`account_suspended`."),
         },
@@ -165,7 +166,7 @@ class LogoutView(APIView):
         tags=["auth"],
         request=s.RefreshInputSerializer,
         responses={204: None, 400: error_response("`invalid_token`, `validation_error`.")},
-        summary="Revoke a refresh token",
+        summary="Log out: revoke the refresh token and every token rotated from its login",
     )
     def post(self, request):
         serializer = s.RefreshInputSerializer(data=request.data)

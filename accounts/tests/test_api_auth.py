@@ -1,14 +1,18 @@
+import time
 from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from accounts.models import AccountState, User
+from accounts import services
+from accounts.models import AccountState, RefreshTokenLink, User
 from accounts.tokens import PasswordResetTokens, uid_encode
 from core.testing import client_for
 
@@ -218,15 +222,20 @@ def test_login_ignores_a_stale_token_in_the_header(api_client, customer):
     assert login(api_client, "cara@example.com").status_code == 200
 
 
-def test_refresh_rotates_and_the_old_token_stops_working(api_client, customer):
+def test_refresh_rotates_and_the_old_token_stops_working(api_client, customer, settings):
     tokens = login(api_client, "cara@example.com").json()
     rotated = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
     assert rotated.status_code == 200
     assert set(rotated.json()) == {"access", "refresh"}
     assert rotated.json()["refresh"] != tokens["refresh"]
 
-    assert_error(api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "token_not_valid")
-    assert api_client.post(REFRESH, {"refresh": rotated.json()["refresh"]}).status_code == 200
+    settings.JWT_REFRESH_REUSE_GRACE_SECONDS = 0  # presented again later: a stolen copy
+    assert_error(
+        api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "refresh_token_reused"
+    )
+    assert_error(
+        api_client.post(REFRESH, {"refresh": rotated.json()["refresh"]}), 401, "token_not_valid"
+    )
 
 
 def used_long_ago(refresh: str) -> None:
@@ -251,28 +260,47 @@ def test_a_used_refresh_token_presented_again_revokes_its_login_everywhere(
     response = api_client.post(REFRESH, {"refresh": stolen})
 
     assert_error(response, 401, "refresh_token_reused")
-    assert "1 token(s) of its family revoked" in caplog.text
+    assert "1 token(s) of its login revoked" in caplog.text
     assert stolen not in caplog.text
     assert successor not in caplog.text
     assert_error(api_client.post(REFRESH, {"refresh": successor}), 401, "token_not_valid")
     assert api_client.post(REFRESH, {"refresh": other_device}).status_code == 200
 
 
-def test_a_used_refresh_token_presented_again_at_once_is_refused_alone(api_client, customer):
-    """Two tabs refreshing with one token, or a retry: within the grace period nothing else is
-    revoked (the other tab takes the pair the first one stored)."""
+def test_a_used_refresh_token_presented_again_at_once_gets_the_same_new_pair(api_client, customer):
+    """Two tabs refreshing with one token, or a retry whose answer was lost: within the grace
+    period the answer is the pair the rotation issued - one refresh token for both - while it
+    is unused. Once it is used, the old token is refused."""
     tokens = login(api_client, "cara@example.com").json()
-    successor = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()["refresh"]
+    first = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()
 
+    again = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
+
+    assert again.status_code == 200
+    assert again.json()["refresh"] == first["refresh"]
+    assert AccessToken(again.json()["access"])["user_id"] == str(customer.pk)
+    assert api_client.post(REFRESH, {"refresh": first["refresh"]}).status_code == 200
     assert_error(api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "token_not_valid")
-    assert api_client.post(REFRESH, {"refresh": successor}).status_code == 200
+
+
+def test_a_thief_who_rotates_first_shares_the_new_token_and_is_found_out_next(api_client, customer):
+    """The thief rotates just before the customer's app does: the customer gets the same new
+    token, and whichever of them is second to use it again gives the copy away."""
+    stolen = login(api_client, "cara@example.com").json()["refresh"]
+    thiefs = api_client.post(REFRESH, {"refresh": stolen}).json()["refresh"]
+    customers = api_client.post(REFRESH, {"refresh": stolen}).json()["refresh"]
+    assert customers == thiefs
+    api_client.post(REFRESH, {"refresh": thiefs})  # the thief rotates again
+    used_long_ago(customers)
+
+    assert_error(api_client.post(REFRESH, {"refresh": customers}), 401, "refresh_token_reused")
+    assert not OutstandingToken.objects.filter(blacklistedtoken__isnull=True).exists()
 
 
 def test_a_logged_out_refresh_token_presented_later_revokes_what_was_rotated_from_it(
     api_client, customer
 ):
-    """The thief rotated a copy before the customer logged out with theirs... of the same
-    token: the customer's logout cannot reach the thief's successor, the replay does."""
+    """The thief rotated a copy; the customer's app, later, refreshes with the old token."""
     tokens = login(api_client, "cara@example.com").json()
     thiefs = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()["refresh"]
     used_long_ago(tokens["refresh"])
@@ -283,15 +311,73 @@ def test_a_logged_out_refresh_token_presented_later_revokes_what_was_rotated_fro
     assert_error(api_client.post(REFRESH, {"refresh": thiefs}), 401, "token_not_valid")
 
 
-def test_a_refresh_token_issued_before_families_starts_its_own(api_client, customer):
-    old = RefreshToken.for_user(customer)
-    assert "fam" not in old.payload
+def test_logging_out_with_a_copy_the_thief_rotated_logs_the_thief_out(api_client, customer):
+    stolen = login(api_client, "cara@example.com").json()["refresh"]
+    thiefs = api_client.post(REFRESH, {"refresh": stolen}).json()["refresh"]
+
+    assert client_for(customer).post(LOGOUT, {"refresh": stolen}).status_code == 204
+
+    assert_error(api_client.post(REFRESH, {"refresh": thiefs}), 401, "token_not_valid")
+
+
+def test_a_used_refresh_token_presented_after_its_expiry_still_revokes_its_login(
+    api_client, customer
+):
+    """Rotation gives each token a new lifetime: a copy replayed after its own expiry still
+    gives the thief's live successor away."""
+    with mock.patch.object(RefreshToken, "lifetime", timedelta(seconds=1)):
+        tokens = login(api_client, "cara@example.com").json()
+    thiefs = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()["refresh"]
+    used_long_ago(tokens["refresh"])
+    time.sleep(1.5)
+
+    assert_error(
+        api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "refresh_token_reused"
+    )
+    assert_error(api_client.post(REFRESH, {"refresh": thiefs}), 401, "token_not_valid")
+
+
+def test_a_token_of_a_login_that_ended_presented_later_is_only_refused(
+    api_client, customer, caplog
+):
+    """Logged out in one tab; another tab, later, refreshes with the token it still holds:
+    nothing is left to revoke - no alarm, the usual 401."""
+    tokens = login(api_client, "cara@example.com").json()
+    assert client_for(customer).post(LOGOUT, {"refresh": tokens["refresh"]}).status_code == 204
+    used_long_ago(tokens["refresh"])
+
+    assert_error(api_client.post(REFRESH, {"refresh": tokens["refresh"]}), 401, "token_not_valid")
+    assert "WARNING" not in caplog.text
+
+
+def test_a_refresh_token_issued_before_logins_were_recorded_starts_its_own(api_client, customer):
+    old = RefreshToken.for_user(customer)  # no link: issued before this version
     successor = api_client.post(REFRESH, {"refresh": str(old)}).json()["refresh"]
-    assert RefreshToken(successor)["fam"] == old["jti"]
+    assert (
+        RefreshTokenLink.objects.get(token__jti=RefreshToken(successor)["jti"]).family
+        == (old["jti"])
+    )
     used_long_ago(str(old))
 
     assert_error(api_client.post(REFRESH, {"refresh": str(old)}), 401, "refresh_token_reused")
     assert_error(api_client.post(REFRESH, {"refresh": successor}), 401, "token_not_valid")
+
+
+def test_a_replay_costs_the_same_however_many_logins_the_user_has(api_client, customer):
+    """The login's tokens are found by their family (an index), not by reading every live
+    token of the user."""
+    counts = []
+    for other_logins in (1, 20):
+        for _ in range(other_logins):
+            services._tokens_for(customer)
+        stolen = services._tokens_for(customer)["refresh"]
+        api_client.post(REFRESH, {"refresh": stolen})
+        used_long_ago(stolen)
+        with CaptureQueriesContext(connection) as queries:
+            response = api_client.post(REFRESH, {"refresh": stolen})
+        assert_error(response, 401, "refresh_token_reused")
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_refresh_errors(api_client, customer):

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
         lambda ids: payment_locks.card_owner_lock(ids["user"]),
         lambda ids: account_locks.user_lock(ids["user"]),
         lambda ids: account_locks.refresh_token_lock("jti"),
-        lambda ids: account_locks.live_refresh_tokens_lock(ids["user"], timezone.now()),
+        lambda ids: account_locks.family_tokens_lock("family", timezone.now()),
     ],
 )
 def test_lock_helpers_refuse_to_run_outside_a_transaction(take):

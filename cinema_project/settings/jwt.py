@@ -14,7 +14,7 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
-# A rotated (or logged-out) refresh token presented again after this many seconds is taken for a
-# stolen copy: every token of its login's family is revoked. Sooner, it is two tabs or a retry
-# racing the rotation: refused alone (401 token_not_valid).
+# A rotated refresh token presented again after this many seconds is taken for a stolen copy:
+# every token of its login is revoked. Sooner, it is two tabs or a retry racing the rotation: it
+# gets the pair the rotation issued.
 JWT_REFRESH_REUSE_GRACE_SECONDS = env.int("JWT_REFRESH_REUSE_GRACE_SECONDS", default=30)
