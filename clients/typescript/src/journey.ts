@@ -124,7 +124,8 @@ async function main(): Promise<void> {
   );
   check(verified.state === "active", "the account is active");
 
-  // Log in, then rotate the refresh token: the old one stops working.
+  // Log in, then rotate the refresh token. The old one again at once (a retry whose answer was
+  // lost, a second tab) gets the same new pair; presented later, it would end the login.
   const login = ok(await api.POST("/api/v1/auth/login/", { body: { email, password } }), "login");
   accessToken = login.access;
   check(login.user.role === "CUSTOMER", "a customer");
@@ -133,13 +134,11 @@ async function main(): Promise<void> {
     "refresh",
   );
   accessToken = rotated.access;
-  const replayed = await api.POST("/api/v1/auth/token/refresh/", {
-    body: { refresh: login.refresh },
-  });
-  check(
-    replayed.response.status === 401 && errorCode(replayed.error) === "token_not_valid",
-    "a rotated refresh token is refused (401 token_not_valid)",
+  const replayed = ok(
+    await api.POST("/api/v1/auth/token/refresh/", { body: { refresh: login.refresh } }),
+    "the rotated refresh token again, at once",
   );
+  check(replayed.refresh === rotated.refresh, "a retry at once gets the same new refresh token");
   const me = ok(await api.GET("/api/v1/users/me/"), "my profile with the new access token");
   check(me.email === email, "the profile is mine");
 
