@@ -32,7 +32,12 @@ begin with its foreign keys) makes InnoDB check the foreign key and share-lock t
 Every service that changes a booking therefore takes the showtime lock first, explicitly.
 Likewise, changing a payment's `in_flight` (a column of its unique key that begins with the
 booking) share-locks the booking row: outside the booking's own transaction, payments take the
-booking's lock before the payment's (payments/locks.py `payment_with_booking_lock`).
+booking's lock before the payment's (payments/locks.py `payment_with_booking_lock`). One
+implicit lock is left against the order: inserting a payment share-locks its customer's row (the
+foreign key), after the booking's lock. A hold by the same customer for the same showtime at that
+moment (customer, then their pending booking) can deadlock with it: InnoDB rolls one back, which
+answers 409 `resource_busy` (retry). Taking the customer's lock on every payment to rule out that
+self-inflicted case would cost every payment a round trip.
 
 Every helper refuses to run outside a transaction: a lock taken there is released at once.
 SQLite has no row locks (it serialises writers): there the locking clauses are left out.

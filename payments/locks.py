@@ -19,6 +19,12 @@ def refund_lock(refund_id: int) -> Refund:
     return Refund.objects.select_for_update().get(pk=refund_id)
 
 
+def refunds_lock(payment_id: int) -> list[Refund]:
+    """A payment's refunds, oldest first (after the payment's lock)."""
+    transaction_required()
+    return list(Refund.objects.select_for_update().filter(payment_id=payment_id).order_by("pk"))
+
+
 def payment_with_booking_lock(payment_id: int) -> Payment:
     """A payment locked after its booking's row (step 4 before 7). For a service that changes
     the payment's `in_flight` outside the booking's own transaction: that column belongs to a

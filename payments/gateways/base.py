@@ -27,6 +27,16 @@ class CardToken:
 
 
 @dataclass(frozen=True)
+class ProviderRefund:
+    """A refund the provider made on a charge: `idempotency_key` is the one we asked for it with
+    (`Refund.gateway_key`); a refund made in the provider's dashboard carries none of ours."""
+
+    reference: str
+    amount: Decimal
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True)
 class Charge:
     reference: str
     succeeded: bool
@@ -35,6 +45,7 @@ class Charge:
     message: str = ""
     currency: str = ""
     amount_refunded: Decimal = Decimal("0.00")
+    refunds: tuple[ProviderRefund, ...] = ()  # as the provider has them now (a lookup's answer)
 
 
 @dataclass(frozen=True)

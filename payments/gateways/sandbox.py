@@ -32,6 +32,7 @@ from .base import (
     GatewayError,
     InvalidSignature,
     PaymentGateway,
+    ProviderRefund,
     RefundResult,
     WebhookEvent,
 )
@@ -85,10 +86,14 @@ class SandboxGateway(PaymentGateway):
     def _charge_from(self, record: SandboxCharge, *, new: bool = False) -> Charge:
         """The provider's answer about a charge: a `new` one has no refunds yet."""
         decline = dict(DECLINES.values()).get(record.decline_code, "")
-        if new:
-            refunded = Decimal("0.00")
-        else:
-            refunded = record.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        refunds = (
+            ()
+            if new
+            else tuple(
+                ProviderRefund(made.reference, made.amount, made.idempotency_key)
+                for made in record.refunds.order_by("pk")
+            )
+        )
         return Charge(
             record.reference,
             record.succeeded,
@@ -96,7 +101,8 @@ class SandboxGateway(PaymentGateway):
             record.decline_code,
             decline,
             currency=record.currency,
-            amount_refunded=refunded,
+            amount_refunded=sum((made.amount for made in refunds), Decimal("0.00")),
+            refunds=refunds,
         )
 
     def charge(self, *, amount, currency, token, idempotency_key, description) -> Charge:

@@ -43,7 +43,7 @@ from ..models import (
     SavedCard,
 )
 from ..selectors import booking_payments, payment_summary
-from .refunds import provider_refund_record, refund_make, refund_reserve
+from .refunds import provider_refunds_apply, refund_make, refund_reserve
 
 logger = logging.getLogger(__name__)
 
@@ -354,10 +354,8 @@ def _charge_refund_unconfirmable(payment_id: int, charge: Charge, reason: str) -
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return False
         payment_captured(payment, charge, unconfirmable=reason)
-        given_back = min(charge.amount_refunded, payment.amount)  # at the provider, already
-        if given_back > 0:
-            provider_refund_record(payment, given_back)
-        if given_back == payment.amount:
+        provider_refunds_apply(payment, charge)  # refunded at the provider already, in part or all
+        if payment.amount_refunded >= payment.amount:
             return True
         refund = refund_reserve(payment, reason=refund_reason)
     try:

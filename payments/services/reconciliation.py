@@ -16,7 +16,7 @@ from ..gateways import gateway
 from ..gateways.base import GatewayError
 from ..models import LIVE_CAPTURE, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus
 from .paying import payment_reconcile
-from .refunds import external_refund_record, refund_everything, refund_make
+from .refunds import provider_refunds_record, refund_everything, refund_make
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,11 @@ def payments_reconcile_all() -> dict[str, int]:
         .exclude(booking__status=BookingStatus.CONFIRMED)
         .values_list("pk", flat=True)
     )
-    refund_everything(
-        Payment.objects.filter(pk__in=unconfirmed), reason="Booking not confirmed.", by=None
-    )
+    for payment_id in unconfirmed:
+        with _logged("payment", payment_id):
+            refund_everything(
+                Payment.objects.filter(pk=payment_id), reason="Booking not confirmed.", by=None
+            )
     counts["unconfirmed_refunded"] = len(unconfirmed)
     counts["provider_refunds_recorded"] = _provider_refunds_record(now)
     return counts
@@ -98,6 +100,6 @@ def _provider_refunds_record(now) -> int:
             and charge.amount_refunded > amount_refunded
         ):
             with _logged("payment", payment_id):
-                external_refund_record(payment_id, charge.amount_refunded)
-                recorded += 1
+                if provider_refunds_record(payment_id, charge) != "refund known already":
+                    recorded += 1
     return recorded

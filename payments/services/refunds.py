@@ -21,8 +21,8 @@ from core.emails import email_send_on_commit
 from ..audit import payment_event_record
 from ..exceptions import PaymentNotRefundable, RefundFailed
 from ..gateways import gateway
-from ..gateways.base import GatewayError
-from ..locks import payment_lock, refund_lock
+from ..gateways.base import Charge, GatewayError
+from ..locks import payment_lock, refund_lock, refunds_lock
 from ..models import (
     LIVE_CAPTURE,
     Payment,
@@ -222,31 +222,59 @@ def payments_refund_for_cancelled_bookings(
     refund_everything(Payment.objects.filter(booking_id__in=booking_ids), reason=reason, by=by)
 
 
-def external_refund_record(payment_id: int, amount_refunded: Decimal) -> str:
-    """The provider's total refunded on the charge (its `charge.refunded` event, or
-    reconciliation's look): what it refunded beyond our refunds, made or under way, was refunded
-    at the provider (its dashboard) - recorded so. Our refunds under way are recorded by their
-    own call's answer (`refund_execute`, or reconciliation's retry with the same key), never
-    from a total: the provider's may hold another refund of the same amount."""
+def provider_refunds_record(payment_id: int, charge: Charge) -> str:
+    """Bring our records up to the refunds the provider made on the charge (its
+    `charge.refunded` event, reconciliation's look): `provider_refunds_apply` under the
+    payment's lock, then the booking cancelled if its money is all back. What was recorded."""
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
-        missing = min(amount_refunded, payment.amount) - payment.amount_refunded - _pending(payment)
-        if missing <= 0 or payment.status not in LIVE_CAPTURE:
+        if payment.status not in LIVE_CAPTURE:
             return "refund known already"
-        provider_refund_record(payment, missing)
+        recorded = provider_refunds_apply(payment, charge)
+    if not recorded:
+        return "refund known already"
     _booking_cancel_if_refunded(payment_id, by=None, reason="Refunded at the provider.")
-    return f"refund of {missing} recorded"
+    return "; ".join(recorded)
 
 
-def provider_refund_record(payment: Payment, amount: Decimal) -> Refund:
-    """Record, on the locked payment, a refund the provider made on its own (its dashboard)."""
-    refund = Refund.objects.create(
-        payment=payment, amount=amount, reason="Refunded at the provider."
-    )
-    refund_record(payment, refund, reference="")
-    return refund
-
-
-def _pending(payment: Payment) -> Decimal:
-    total = payment.refunds.filter(status=RefundStatus.PENDING).aggregate(total=Sum("amount"))
-    return total["total"] or Decimal("0.00")
+def provider_refunds_apply(payment: Payment, charge: Charge) -> list[str]:
+    """Record, on the locked payment, each refund the provider made on its charge once, by
+    identity - never from totals, where two refunds of one amount are one: ours (asked with a
+    refund's key) as made if not recorded yet - the provider's event can outrun our call's
+    answer, or the answer was lost; any other (made in its dashboard) as refunded at the
+    provider, once per provider reference. Then our pending refunds that no longer fit in what is
+    left of the capture fail: the provider cannot make them, the money went back another way.
+    What was recorded, in words."""
+    ours = refunds_lock(payment.pk)
+    by_key = {refund.gateway_key: refund for refund in ours}
+    known = {refund.provider_reference for refund in ours if refund.provider_reference}
+    recorded = []
+    for made in charge.refunds:
+        refund = by_key.get(made.idempotency_key)
+        if refund is not None:
+            if refund.status != RefundStatus.SUCCEEDED:
+                refund_record(payment, refund, made.reference)
+                recorded.append(f"refund {refund.pk} of {made.amount} recorded as made")
+        elif made.reference not in known:
+            refund = Refund.objects.create(
+                payment=payment, amount=made.amount, reason="Refunded at the provider."
+            )
+            refund_record(payment, refund, made.reference)
+            recorded.append(f"refund of {made.amount} made at the provider recorded")
+    left = payment.amount - payment.amount_refunded
+    for refund in ours:
+        if refund.status != RefundStatus.PENDING:
+            continue
+        if refund.amount <= left:
+            left -= refund.amount
+            continue
+        refund.status = RefundStatus.FAILED
+        refund.save(update_fields=["status"])
+        payment_event_record(
+            payment,
+            PaymentEvent.Kind.REFUND_FAILED,
+            refund=refund.pk,
+            error="superseded: the provider returned the money by other refunds",
+        )
+        recorded.append(f"refund {refund.pk} failed: the money went back by other refunds")
+    return recorded

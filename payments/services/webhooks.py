@@ -23,7 +23,7 @@ from ..gateways.base import InvalidSignature as GatewayInvalidSignature
 from ..gateways.base import WebhookEvent as ProviderEvent
 from ..models import Payment, PaymentEvent, PaymentStatus, WebhookEvent
 from .paying import charge_settle
-from .refunds import external_refund_record
+from .refunds import provider_refunds_record
 
 MAX_ID_LENGTH = WebhookEvent._meta.get_field("event_id").max_length
 MAX_TYPE_LENGTH = WebhookEvent._meta.get_field("type").max_length
@@ -110,7 +110,7 @@ def _webhook_apply(
         PaymentStatus.PENDING,
         PaymentStatus.FAILED,
     ):
-        return external_refund_record(payment.pk, charge.amount_refunded)
+        return provider_refunds_record(payment.pk, charge)
     # A charge refunded before we knew it went through is settled as one (a charge given back
     # confirms nothing; its refunds are recorded with it).
     try:
@@ -120,5 +120,5 @@ def _webhook_apply(
     except (HoldExpired, BookingNotPayable) as exc:
         return f"charge refunded: {exc.message}"
     if event.type == "charge.refunded":  # settled meanwhile as the booking's payment
-        return external_refund_record(payment.pk, charge.amount_refunded)
+        return provider_refunds_record(payment.pk, charge)
     return "payment succeeded" if charge.succeeded else "payment failed"

@@ -25,7 +25,7 @@ from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.selectors import booking_payments
 from payments.services import paying
 from payments.services.paying import charge_settle
-from payments.services.refunds import external_refund_record, payment_refund, refund_reserve
+from payments.services.refunds import payment_refund, provider_refunds_record, refund_reserve
 
 from .helpers import LOST_ANSWER, card, held_booking, pay, webhook
 
@@ -33,8 +33,10 @@ pytestmark = pytest.mark.django_db
 
 
 def reconcile() -> None:
-    """Reconciliation, late enough to retry every pending refund."""
+    """Reconciliation, late enough to retry every pending refund and to give back what pays
+    for no confirmed booking."""
     Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    Payment.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
     call_command("reconcile_payments", stdout=StringIO())
 
 
@@ -212,8 +214,8 @@ def test_the_provider_s_event_for_our_own_refund_records_it_once(
 
     def then_its_event(self, **kwargs):
         made = refund(self, **kwargs)
-        outcome = external_refund_record(payment.pk, charge_of(payment).amount_refunded)
-        assert outcome == "refund known already"  # ours, under way: recorded by its own call
+        outcome = provider_refunds_record(payment.pk, charge_of(payment))
+        assert outcome == f"refund {Refund.objects.get().pk} of {payment.amount} recorded as made"
         return made
 
     monkeypatch.setattr(SandboxGateway, "refund", then_its_event)
@@ -359,7 +361,7 @@ def test_the_provider_s_total_is_never_given_to_a_refund_it_did_not_make(
 
     def then_its_event(self, **kwargs):
         made = refund(self, **kwargs)
-        external_refund_record(payment.pk, charge_of(payment).amount_refunded)
+        provider_refunds_record(payment.pk, charge_of(payment))
         return made
 
     monkeypatch.setattr(SandboxGateway, "refund", then_its_event)

@@ -110,7 +110,10 @@ def test_charge_refunded_at_the_provider_is_recorded(customer, customer_api, api
         "type": "charge.refunded",
         "data": {"charge": payment.provider_reference, "amount_refunded": "8.00"},
     }
-    assert webhook(api_client, event).json()["outcome"] == "refund of 8.00 recorded"
+    assert (
+        webhook(api_client, event).json()["outcome"]
+        == "refund of 8.00 made at the provider recorded"
+    )
     payment.refresh_from_db()
     assert (payment.status, str(payment.amount_refunded)) == (
         PaymentStatus.PARTIALLY_REFUNDED,
