@@ -1,12 +1,11 @@
 """The accounts app's row locks, each refusing to run outside a transaction, taken in this order:
 the user, then their refresh tokens (primary-key order)."""
 
-from django.db.models import Q
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from core.db import transaction_required
 
-from .models import User
+from .models import RefreshTokenLink, User
 
 
 def user_lock(user_id: int | None) -> None:
@@ -24,11 +23,26 @@ def refresh_token_lock(jti: str) -> OutstandingToken | None:
 
 def family_tokens_lock(family: str, now) -> list[OutstandingToken]:
     """The live (neither expired nor used) refresh tokens of a login's family, locked; with the
-    family's first token when it was issued before families were recorded (it has no link)."""
+    family's first token when it was issued before families were recorded (it has no link).
+    Found through the family's index first, then locked by primary key: a locking read with the
+    two conditions in one would scan - and wait on - every user's tokens."""
+    transaction_required()
+    ids = set(RefreshTokenLink.objects.filter(family=family).values_list("token_id", flat=True))
+    ids.update(OutstandingToken.objects.filter(jti=family).values_list("pk", flat=True))
+    if not ids:
+        return []
+    return list(
+        OutstandingToken.objects.select_for_update()
+        .filter(pk__in=ids, expires_at__gt=now, blacklistedtoken__isnull=True)
+        .order_by("pk")
+    )
+
+
+def user_tokens_lock(user_id: int, now) -> list[OutstandingToken]:
+    """The user's live refresh tokens, locked (after the user's row)."""
     transaction_required()
     return list(
         OutstandingToken.objects.select_for_update()
-        .filter(Q(link__family=family) | Q(jti=family, link__isnull=True))
-        .filter(expires_at__gt=now, blacklistedtoken__isnull=True)
+        .filter(user_id=user_id, expires_at__gt=now, blacklistedtoken__isnull=True)
         .order_by("pk")
     )

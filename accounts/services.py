@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken, Token, UntypedToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from core.emails import email_send_on_commit
@@ -310,6 +310,26 @@ def _successor_pair(link: RefreshTokenLink | None, now) -> dict[str, str]:
     return _pair(refresh)
 
 
+def refresh_tokens_purge() -> int:
+    """Forget refresh tokens expired for longer than a token lives (`JWT_REFRESH_DAYS`), with
+    their links and blacklist entries; how many. Until then a used copy presented after its
+    expiry is still a replay that revokes its login (simplejwt's `flushexpiredtokens`, which
+    forgets them at expiry, would end that: use this, daily, instead)."""
+    lifetime = jwt_settings.REFRESH_TOKEN_LIFETIME
+    _, by_model = OutstandingToken.objects.filter(expires_at__lt=timezone.now() - lifetime).delete()
+    return by_model.get(OutstandingToken._meta.label, 0)
+
+
+def _logins_end(user_id: int) -> None:
+    """Revoke every live refresh token of the user (under their lock): a new password ends every
+    login. The password hash in the tokens voids them already; revoked, a later replay of one
+    is no alarm (its login ended)."""
+    live = locks.user_tokens_lock(user_id, timezone.now())
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+
+
 def _family_revoke(family: str, now) -> int:
     """Blacklist the live refresh tokens of a login (under the user's lock: none is being
     rotated meanwhile); how many."""
@@ -321,9 +341,11 @@ def _family_revoke(family: str, now) -> int:
 
 
 def token_verify(*, token: str) -> None:
-    """Raise `TokenNotValid` unless the token (access or refresh) would be accepted now."""
+    """Raise `TokenNotValid` unless the access token would be accepted now. Refresh tokens are
+    not verified here: telling whether one has been used would let the holder of a stolen copy
+    learn when the customer rotates it, and present it within the grace period unnoticed."""
     try:
-        parsed = UntypedToken(token)
+        parsed = AccessToken(token)
     except TokenError as exc:
         raise TokenNotValid() from exc
     jti = parsed.get(jwt_settings.JTI_CLAIM)
@@ -367,9 +389,12 @@ def password_change(*, user: User, old_password: str, new_password: str) -> dict
     if not user.check_password(old_password):
         raise ValidationError({"old_password": ["The current password is incorrect."]})
     password_validate(new_password, user, field="new_password")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    return _tokens_for(user)
+    with transaction.atomic():
+        locks.user_lock(user.pk)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _logins_end(user.pk)
+        return _tokens_for(user)
 
 
 def password_reset_request(*, email: str) -> None:
@@ -411,6 +436,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
             user.email_verified_at = timezone.now()
             fields += ["state", "email_verified_at"]
         user.save(update_fields=fields)
+        _logins_end(user.pk)
         lockout_reset(email=user.email)
     return user
 

@@ -152,7 +152,7 @@ class TokenVerifyView(PublicView):
         tags=["auth"],
         request=s.TokenInputSerializer,
         responses={200: s.DetailSerializer, 401: error_response("`token_not_valid`.")},
-        summary="Check that a token would be accepted now",
+        summary="Check that an access token would be accepted now (refresh tokens: 401)",
     )
     def post(self, request):
         serializer = s.TokenInputSerializer(data=request.data)

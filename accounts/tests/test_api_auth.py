@@ -399,17 +399,23 @@ def test_refresh_errors(api_client, customer):
 def test_token_verify(api_client, customer):
     tokens = login(api_client, "cara@example.com").json()
     assert api_client.post(TOKEN_VERIFY, {"token": tokens["access"]}).status_code == 200
-    assert api_client.post(TOKEN_VERIFY, {"token": tokens["refresh"]}).status_code == 200
     assert_error(api_client.post(TOKEN_VERIFY, {"token": "junk"}), 401, "token_not_valid")
 
     expired = AccessToken.for_user(customer)
     expired.set_exp(lifetime=-timedelta(seconds=1))
     assert_error(api_client.post(TOKEN_VERIFY, {"token": str(expired)}), 401, "token_not_valid")
 
+
+def test_token_verify_says_nothing_of_refresh_tokens(api_client, customer):
+    """Used or not, a refresh token is refused: the holder of a stolen copy must not learn when
+    the customer rotates it (and present it within the grace period, unnoticed)."""
+    tokens = login(api_client, "cara@example.com").json()
+    unused = api_client.post(TOKEN_VERIFY, {"token": tokens["refresh"]})
     api_client.post(REFRESH, {"refresh": tokens["refresh"]})
-    assert_error(
-        api_client.post(TOKEN_VERIFY, {"token": tokens["refresh"]}), 401, "token_not_valid"
-    )
+    used = api_client.post(TOKEN_VERIFY, {"token": tokens["refresh"]})
+
+    assert_error(unused, 401, "token_not_valid")
+    assert used.json() == unused.json()
 
 
 def test_expired_access_token_is_401(api_client, customer):
@@ -609,3 +615,40 @@ def test_answers_with_tokens_are_never_stored(api_client, customer):
     assert_no_store(api_client.post(REFRESH, {"refresh": "junk"}))
     change = {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
     assert_no_store(client_for(customer).post(CHANGE, change))
+
+
+def test_a_new_password_ends_every_login_and_a_later_replay_raises_no_alarm(
+    api_client, customer, caplog
+):
+    other_device = login(api_client, "cara@example.com").json()["refresh"]
+    tokens = login(api_client, "cara@example.com").json()
+    api_client.post(REFRESH, {"refresh": other_device})
+    used_long_ago(other_device)
+    client = client_for(customer)
+    changed = client.post(CHANGE, {"old_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert changed.status_code == 200
+
+    assert not OutstandingToken.objects.filter(
+        blacklistedtoken__isnull=True, jti=RefreshToken(tokens["refresh"], verify=False)["jti"]
+    ).exists()
+    assert_error(api_client.post(REFRESH, {"refresh": other_device}), 401, "token_not_valid")
+    assert "WARNING" not in caplog.text
+    assert api_client.post(REFRESH, {"refresh": changed.json()["refresh"]}).status_code == 200
+
+
+def test_expired_refresh_tokens_are_forgotten_a_lifetime_after_their_expiry(customer):
+    """Until then, a used copy presented late is still caught (the test above)."""
+    recent, old = (services._tokens_for(customer)["refresh"] for _ in range(2))
+    OutstandingToken.objects.filter(jti=RefreshToken(old)["jti"]).update(
+        expires_at=timezone.now() - timedelta(days=8)
+    )
+    OutstandingToken.objects.filter(jti=RefreshToken(recent)["jti"]).update(
+        expires_at=timezone.now() - timedelta(days=6)
+    )
+
+    assert services.refresh_tokens_purge() == 1
+
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [
+        RefreshToken(recent, verify=False)["jti"]
+    ]
+    assert RefreshTokenLink.objects.count() == 1

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from accounts.tokens import password_reset_tokens, uid_encode
-from core.testing import run_concurrently, slowed
+from core.testing import client_for, run_concurrently, slowed
 
 from .factories import PASSWORD, UserFactory
 
@@ -101,3 +101,23 @@ def test_a_replayed_refresh_token_leaves_no_token_of_its_login_alive_whatever_th
     else:
         assert rotation.json()["error"]["code"] == "token_not_valid"
     assert client.post(REFRESH, {"refresh": successor}).status_code == 401
+
+
+def test_two_customers_logging_out_at_once_do_not_wait_on_each_other():
+    """Each logout locks its own token, then its login's: found through the family's index,
+    never by a locking scan that would also wait on - and deadlock with - the other's."""
+    users = [UserFactory(email="cara@example.com"), UserFactory(email="dan@example.com")]
+    tokens = [
+        APIClient()
+        .post("/api/v1/auth/login/", {"email": user.email, "password": PASSWORD})
+        .json()["refresh"]
+        for user in users
+    ]
+
+    with slowed("accounts.locks.refresh_token_lock", 0.5):
+        responses = run_concurrently(
+            lambda i: client_for(users[i]).post("/api/v1/auth/logout/", {"refresh": tokens[i]}),
+            2,
+        )
+
+    assert [response.status_code for response in responses] == [204, 204]

@@ -51,4 +51,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=60),
     },
     "outbox-purge": {"task": "core.tasks.outbox_purge", "schedule": 24 * 60 * 60},
+    "refresh-tokens-purge": {
+        "task": "accounts.tasks.purge_refresh_tokens",
+        "schedule": 24 * 60 * 60,
+    },
 }

@@ -17,4 +17,4 @@ SIMPLE_JWT = {
 # A rotated refresh token presented again after this many seconds is taken for a stolen copy:
 # every token of its login is revoked. Sooner, it is two tabs or a retry racing the rotation: it
 # gets the pair the rotation issued.
-JWT_REFRESH_REUSE_GRACE_SECONDS = env.int("JWT_REFRESH_REUSE_GRACE_SECONDS", default=30)
+JWT_REFRESH_REUSE_GRACE_SECONDS = env.int("JWT_REFRESH_REUSE_GRACE_SECONDS", default=10)

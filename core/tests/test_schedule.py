@@ -27,6 +27,7 @@ def test_every_scheduled_job_is_a_registered_task():
         "reports.tasks.refresh_reports",
         "core.tasks.outbox_sweep",
         "core.tasks.outbox_purge",
+        "accounts.tasks.purge_refresh_tokens",
     }
     assert scheduled <= set(app.tasks)
 
