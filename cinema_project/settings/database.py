@@ -41,6 +41,15 @@ def database_config(url: str) -> dict:
         config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
         config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # SQLite (`make run`) has no row locks: a transaction takes the database's write lock
+        # when it begins, so two that race wait for each other (up to the lock wait) instead of
+        # one failing with "database is locked" when it first writes.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": DB_LOCK_WAIT_TIMEOUT,
+            **config.get("OPTIONS", {}),
+        }
     return config
 
 

@@ -375,3 +375,47 @@ def _worker_started(env: dict):
             **env,
         },
     )
+
+
+SQLITE_RACE = """
+import threading, time
+import django
+django.setup()
+from django.db import connection, connections, transaction
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE counter (n integer)")
+    cursor.execute("INSERT INTO counter VALUES (0)")
+connections.close_all()
+barrier, errors = threading.Barrier(2), []
+def add_one():
+    try:
+        barrier.wait()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT n FROM counter")
+            n = cursor.fetchone()[0]
+            time.sleep(0.2)
+            cursor.execute("UPDATE counter SET n = %s", [n + 1])
+    except Exception as exc:
+        errors.append(type(exc).__name__)
+    finally:
+        connections.close_all()
+threads = [threading.Thread(target=add_one) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT n FROM counter")
+    print(cursor.fetchone()[0], errors)
+"""
+
+
+def test_sqlite_transactions_that_race_wait_for_each_other(tmp_path):
+    """`make run`'s SQLite has no row locks: without taking the write lock when a transaction
+    begins, one of two racing read-then-write transactions fails with "database is locked"."""
+    result = python_in_subprocess(
+        ["-c", SQLITE_RACE],
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/race.sqlite3", "SECRET_KEY": "x" * 50},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == "2 []"
