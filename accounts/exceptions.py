@@ -37,14 +37,15 @@ class TokenNotValid(ApplicationError):
 
 
 class RefreshTokenReused(ApplicationError):
-    """A refresh token used before (rotated or logged out) presented again: a copy of it is in
-    someone else's hands, so every token of that login was revoked."""
+    """A rotated refresh token presented again after the grace period: a copy of it is in
+    someone else's hands, so every token of that login was revoked (the user's other logins
+    stay)."""
 
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "refresh_token_reused"
     message = (
-        "This refresh token was used before: the session it belongs to has been logged out "
-        "everywhere. Log in again."
+        "This refresh token was used before: a copy of it is in other hands, so this login has "
+        "been ended wherever it was used. Log in again."
     )
 
 

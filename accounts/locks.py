@@ -1,5 +1,6 @@
 """The accounts app's row locks, each refusing to run outside a transaction, taken in this order:
-the user, then their refresh tokens (primary-key order)."""
+the user, then their refresh tokens (the one presented first, then the others in primary-key
+order: the user's lock, held by every service that rotates or revokes them, serialises them)."""
 
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 

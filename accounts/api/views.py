@@ -139,7 +139,7 @@ class TokenRefreshView(NoStoreMixin, PublicView):
             ),
             403: error_response("`account_suspended`."),
         },
-        summary="Rotate a refresh token: the old one stops working",
+        summary="Rotate a refresh token: the old one stops working (at once again: the same pair)",
     )
     def post(self, request):
         serializer = s.RefreshInputSerializer(data=request.data)

@@ -103,7 +103,7 @@ def test_a_replayed_refresh_token_leaves_no_token_of_its_login_alive_whatever_th
     assert client.post(REFRESH, {"refresh": successor}).status_code == 401
 
 
-def test_two_customers_logging_out_at_once_do_not_wait_on_each_other():
+def test_two_customers_logging_out_at_once_do_not_deadlock():
     """Each logout locks its own token, then its login's: found through the family's index,
     never by a locking scan that would also wait on - and deadlock with - the other's."""
     users = [UserFactory(email="cara@example.com"), UserFactory(email="dan@example.com")]

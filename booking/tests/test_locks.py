@@ -13,6 +13,7 @@ from core.db import TransactionRequired
 from core.idempotency import idempotent
 from core.models import IdempotencyKey
 from payments import locks as payment_locks
+from payments.tests.factories import InFlightPaymentFactory
 from screening import locks as schedule_locks
 from screening.tests.factories import ShowtimeFactory
 
@@ -37,6 +38,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
         lambda ids: account_locks.user_lock(ids["user"]),
         lambda ids: account_locks.refresh_token_lock("jti"),
         lambda ids: account_locks.family_tokens_lock("family", timezone.now()),
+        lambda ids: account_locks.user_tokens_lock(ids["user"], timezone.now()),
+        lambda ids: payment_locks.refunds_lock(1),
+        lambda ids: payment_locks.payment_with_booking_lock(ids["payment"]),
     ],
 )
 def test_lock_helpers_refuse_to_run_outside_a_transaction(take):
@@ -47,6 +51,7 @@ def test_lock_helpers_refuse_to_run_outside_a_transaction(take):
         "user": booking.user_id,
         "seat": booking.tickets.all()[0].seat_id,
         "hall": booking.showtime.hall_id,
+        "payment": InFlightPaymentFactory(booking=booking).pk,
     }
     with pytest.raises(TransactionRequired):
         take(ids)

@@ -9,6 +9,7 @@ DB_WRITE_TIMEOUT = env.int("DB_WRITE_TIMEOUT", default=30)
 # Seconds a query waits for a row lock (InnoDB) or a table's metadata lock (ALTER TABLE, LOCK
 # TABLES, a migration): the client gets 409 with Retry-After instead of a hung request. Row locks
 # taken with select_for_update are the point; InnoDB's default is 50 s, metadata locks' a day.
+# On SQLite (`make run`), how long a transaction waits for the database's write lock.
 DB_LOCK_WAIT_TIMEOUT = env.int("DB_LOCK_WAIT_TIMEOUT", default=10)
 # A persistent connection used less than this many seconds ago is not pinged before a request's
 # first query (core/backends/mysql): one the server closed meanwhile fails that query (503).

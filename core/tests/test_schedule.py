@@ -48,7 +48,7 @@ def test_reconcile_payments_runs_the_reconciliation():
         "examined": 0,
         "refunds_retried": 0,
         "unconfirmed_refunded": 0,
-        "provider_refunds_recorded": 0,
+        "provider_refunds_applied": 0,
     }
 
 

@@ -46,8 +46,11 @@ class PayView(APIView):
                 "`payment_declined` (`details.decline_code`): the booking stays pending."
             ),
             409: error_response(
-                "`booking_not_payable` (paid, cancelled, or another payment in progress), "
-                "`idempotency_key_reused`, `request_in_progress`."
+                "`booking_not_payable` (paid, cancelled, another payment in progress; or the "
+                "charge is being given back: the provider's event found the booking "
+                "unconfirmable first, or it was refunded at the provider), "
+                "`idempotency_key_reused`, `request_in_progress`, `resource_busy` (retry after "
+                "`Retry-After`)."
             ),
             410: error_response(
                 "`hold_expired`: its seats were taken; nothing charged (or refunded)."

@@ -44,8 +44,13 @@ class Charge:
     decline_code: str = ""
     message: str = ""
     currency: str = ""
-    amount_refunded: Decimal = Decimal("0.00")
-    refunds: tuple[ProviderRefund, ...] = ()  # as the provider has them now (a lookup's answer)
+    # Every refund made on the charge, as the provider has them now (a lookup's answer; none for a
+    # charge just made): ours with the key we asked with. Refunds are recorded from this list.
+    refunds: tuple[ProviderRefund, ...] = ()
+
+    @property
+    def amount_refunded(self) -> Decimal:
+        return sum((refund.amount for refund in self.refunds), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,10 @@ class PaymentGateway(ABC):
 
     @abstractmethod
     def charge_lookup(self, *, idempotency_key: str) -> Charge | None:
-        """The charge made with this key, if the provider made one, as the provider has it now
-        (refunds included): what reconciliation and webhooks trust."""
+        """The charge made with this key, if the provider made one, as the provider has it now:
+        what reconciliation and webhooks trust. Its `refunds` list every refund made on it, each
+        of ours with the idempotency key we asked for it with (how it is told from one made in
+        the provider's dashboard)."""
 
     @abstractmethod
     def refund(

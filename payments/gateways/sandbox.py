@@ -101,7 +101,6 @@ class SandboxGateway(PaymentGateway):
             record.decline_code,
             decline,
             currency=record.currency,
-            amount_refunded=sum((made.amount for made in refunds), Decimal("0.00")),
             refunds=refunds,
         )
 

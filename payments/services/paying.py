@@ -36,7 +36,6 @@ from ..gateways import gateway
 from ..gateways.base import Charge, GatewayError
 from ..locks import payment_with_booking_lock
 from ..models import (
-    LIVE_CAPTURE,
     Payment,
     PaymentEvent,
     PaymentStatus,
@@ -110,9 +109,9 @@ def booking_pay(
             return settled
     if resumed:
         booking.refresh_from_db()
-        paid = Payment.objects.filter(booking=booking, status__in=LIVE_CAPTURE).first()
-        if booking.status == BookingStatus.CONFIRMED and paid is not None:
-            return booking, paid
+        payers = booking_payments(booking.pk).payers
+        if booking.status == BookingStatus.CONFIRMED and payers:
+            return booking, Payment.objects.get(pk=min(payers))
     source = _payment_source(user=user, card_id=card_id, card=card)
     payment = _payment_reserve(booking=booking, user=user, source=source)
     try:

@@ -36,7 +36,7 @@ def payments_reconcile_all() -> dict[str, int]:
         "examined": 0,
         "refunds_retried": 0,
         "unconfirmed_refunded": 0,
-        "provider_refunds_recorded": 0,
+        "provider_refunds_applied": 0,
     }
     stale = Payment.objects.filter(status=PaymentStatus.PENDING).filter(
         Q(needs_reconciliation=True) | Q(in_flight=True, created_at__lt=now - IN_FLIGHT_LIMIT)
@@ -66,8 +66,8 @@ def payments_reconcile_all() -> dict[str, int]:
             refund_everything(
                 Payment.objects.filter(pk=payment_id), reason="Booking not confirmed.", by=None
             )
-    counts["unconfirmed_refunded"] = len(unconfirmed)
-    counts["provider_refunds_recorded"] = _provider_refunds_record(now)
+            counts["unconfirmed_refunded"] += 1
+    counts["provider_refunds_applied"] = _provider_refunds_apply(now)
     return counts
 
 
@@ -81,8 +81,10 @@ def _logged(kind: str, pk: int):
         logger.exception("Reconciliation of %s %s failed; the others go on", kind, pk)
 
 
-def _provider_refunds_record(now) -> int:
-    """Refunds made at the provider (its dashboard) whose `charge.refunded` webhook was lost."""
+def _provider_refunds_apply(now) -> int:
+    """Payments of the last `REFUND_LOOKBACK` whose charge the provider refunded more of than
+    we recorded (a webhook lost, our call's answer lost, staff in its dashboard), brought up to
+    its refunds (`provider_refunds_record`); how many payments."""
     recorded = 0
     captured = (
         Payment.objects.filter(status__in=LIVE_CAPTURE, created_at__gte=now - REFUND_LOOKBACK)

@@ -14,13 +14,15 @@ from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.services import paying
 from payments.services.refunds import payment_refund
 
-from .helpers import held_booking, pay, webhook
-from .test_settle_races import (
+from .helpers import (
     charge_of,
     charged_unanswered,
+    held_booking,
     hold_lost_to,
-    reconcile,
+    pay,
+    reconcile_late,
     refunds_fail,
+    webhook,
 )
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +72,7 @@ def test_a_refund_of_ours_the_provider_failed_gives_way_to_staff_refunding_by_ha
 
     assert "refund of 10.00 made at the provider recorded" in outcome
     assert "failed: the money went back by other refunds" in outcome
-    reconcile()
+    reconcile_late()
     assert_records_match_the_provider(payment, "10.00")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
@@ -91,7 +93,7 @@ def test_a_charge_given_back_by_hand_while_we_give_it_back_is_returned_once(
 
     refunded_event(api_client, stale)
 
-    reconcile()
+    reconcile_late()
     assert_records_match_the_provider(payment, "10.00")
     assert Refund.objects.get(status=RefundStatus.FAILED).reason.startswith("Booking not")
 
@@ -109,7 +111,7 @@ def test_a_cancellation_after_a_partial_refund_by_hand_returns_the_rest(
     assert customer_api.post(f"/api/v1/bookings/{booking.pk}/cancel/").status_code == 200
 
     refunded_event(api_client, charge)
-    reconcile()
+    reconcile_late()
 
     assert_records_match_the_provider(payment, "10.00")
     payment.refresh_from_db()
@@ -132,7 +134,7 @@ def test_a_partial_refund_by_hand_before_the_charge_was_settled(
     }
     webhook(api_client, event)
     refunded_event(api_client, charge, "evt_2")
-    reconcile()
+    reconcile_late()
 
     assert_records_match_the_provider(payment, "10.00")
     booking.refresh_from_db()

@@ -12,7 +12,6 @@ from booking.models import BookingStatus
 from core.testing import client_for
 from payments.exceptions import RefundFailed
 from payments.gateways import gateway
-from payments.gateways.base import GatewayError
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.services import reconciliation
@@ -20,7 +19,15 @@ from payments.services.paying import charge_settle
 from payments.services.refunds import payment_refund
 
 from .factories import InFlightPaymentFactory, PaidBookingPaymentFactory
-from .helpers import LOST_ANSWER, card, held_booking, pay
+from .helpers import (
+    LOST_ANSWER,
+    card,
+    charge_of,
+    held_booking,
+    pay,
+    reconcile_late,
+    refunds_fail,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,17 +63,14 @@ def test_a_refund_the_provider_failed_is_retried(customer, customer_api, admin_a
     pay(customer_api, held_booking(customer))
     payment = Payment.objects.get()
     refund = SandboxGateway.refund
-    monkeypatch.setattr(
-        SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
-    )
+    refunds_fail(monkeypatch)
     response = admin_api.post(f"/api/v1/payments/{payment.pk}/refund/", {})
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "refund_failed"
     assert Refund.objects.get().status == RefundStatus.PENDING
 
     monkeypatch.setattr(SandboxGateway, "refund", refund)
-    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    assert "1 refund(s) retried" in reconcile()
+    assert "1 refund(s) retried" in reconcile_late()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
 
@@ -78,11 +82,11 @@ def test_a_refund_made_at_the_provider_whose_webhook_was_lost_is_recorded(custom
         amount=Decimal("20.00"),
         idempotency_key="dashboard-1",
     )
-    assert "1 refund(s) made at the provider recorded" in reconcile()
+    assert "1 payment(s) brought up to the provider's refunds" in reconcile()
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, Decimal("20.00"))
     assert payment.booking.status == BookingStatus.CANCELLED
-    assert "0 refund(s) made at the provider recorded" in reconcile()
+    assert "0 payment(s) brought up to the provider's refunds" in reconcile()
 
 
 def test_a_charge_that_cannot_confirm_is_recorded_with_its_refund_or_not_at_all(
@@ -96,7 +100,7 @@ def test_a_charge_that_cannot_confirm_is_recorded_with_its_refund_or_not_at_all(
     assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
     payment = Payment.objects.get()
     booking_services.booking_cancel(booking_id=booking.pk, by=customer)
-    charge = gateway().charge_lookup(idempotency_key=payment.gateway_key)
+    charge = charge_of(payment)
 
     def lost(**kwargs):
         raise OperationalError("Lost connection to server during query")
@@ -121,9 +125,7 @@ def test_a_record_that_fails_every_time_does_not_stop_the_others(
     for user in (customer, other_customer):
         assert pay(client_for(user), held_booking(user)).status_code == 200
     refund = SandboxGateway.refund
-    monkeypatch.setattr(
-        SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
-    )
+    refunds_fail(monkeypatch)
     for payment in Payment.objects.order_by("pk"):
         with pytest.raises(RefundFailed):
             payment_refund(payment_id=payment.pk, by=admin)

@@ -4,21 +4,15 @@ charge given back confirms nothing, money is recorded once."""
 
 import threading
 import time
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, connections, transaction
-from django.utils import timezone
 
 from booking import services as booking_services
-from booking.models import Booking, BookingStatus, SeatClaim
-from booking.tests.factories import BookingFactory
+from booking.models import BookingStatus
 from payments.exceptions import RefundFailed
 from payments.gateways import gateway
-from payments.gateways.base import GatewayError
 from payments.gateways.sandbox import SandboxGateway
 from payments.locks import payment_lock
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -27,47 +21,19 @@ from payments.services import paying
 from payments.services.paying import charge_settle
 from payments.services.refunds import payment_refund, provider_refunds_record, refund_reserve
 
-from .helpers import LOST_ANSWER, card, held_booking, pay, webhook
+from .helpers import (
+    charge_of,
+    charged_unanswered,
+    held_booking,
+    hold_lost_to,
+    paid_by_a_second_attempt,
+    pay,
+    reconcile_late,
+    refunds_fail,
+    webhook,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def reconcile() -> None:
-    """Reconciliation, late enough to retry every pending refund and to give back what pays
-    for no confirmed booking."""
-    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    Payment.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
-    call_command("reconcile_payments", stdout=StringIO())
-
-
-def refunds_fail(monkeypatch) -> None:
-    def down(self, **kwargs):
-        raise GatewayError("down")
-
-    monkeypatch.setattr(SandboxGateway, "refund", down)
-
-
-def charged_unanswered(customer, customer_api) -> tuple[Booking, Payment]:
-    """A booking whose payment was charged at the provider, the answer lost (PENDING)."""
-    booking = held_booking(customer)
-    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
-    return booking, Payment.objects.get()
-
-
-def hold_lost_to(booking: Booking, other_customer) -> Booking:
-    """The booking's hold lapses and another customer takes its seat; their booking."""
-    past = timezone.now() - timedelta(seconds=1)
-    Booking.objects.filter(pk=booking.pk).update(expires_at=past)
-    SeatClaim.objects.filter(booking=booking).update(expires_at=past)
-    taker = BookingFactory(user=other_customer, showtime=booking.showtime)
-    assert set(taker.tickets.values_list("seat", flat=True)) == set(
-        booking.tickets.values_list("seat", flat=True)
-    )
-    return taker
-
-
-def charge_of(payment: Payment):
-    return gateway().charge_lookup(idempotency_key=payment.gateway_key)
 
 
 def test_a_settle_that_lost_the_race_answers_what_the_winner_decided(
@@ -121,16 +87,6 @@ def test_a_charge_given_back_confirms_nothing_when_settled_again(
     assert Refund.objects.get().amount == payment.amount
 
 
-def two_payments(customer, customer_api, monkeypatch) -> tuple[Booking, Payment, Payment]:
-    """`first`: charged, its answer lost (PENDING); `second`: paid the booking (the retry made
-    to skip settling the first, which it would otherwise do before charging again)."""
-    booking, first = charged_unanswered(customer, customer_api)
-    with monkeypatch.context() as patched:
-        patched.setattr(paying, "_unknown_outcomes_settle", lambda *args, **kwargs: None)
-        assert pay(customer_api, booking, key="pay-2").status_code == 200
-    return booking, first, Payment.objects.exclude(pk=first.pk).get()
-
-
 def test_a_late_charge_pays_for_a_booking_whose_payment_is_being_given_back(
     customer, customer_api, admin, monkeypatch
 ):
@@ -139,7 +95,7 @@ def test_a_late_charge_pays_for_a_booking_whose_payment_is_being_given_back(
     first settles it: the first now pays for the booking (nobody else does). The late success
     then answers that, and gives nothing back: the booking ends paid once, not confirmed with
     all its money returned."""
-    booking, first, second = two_payments(customer, customer_api, monkeypatch)
+    booking, first, second = paid_by_a_second_attempt(customer, customer_api, monkeypatch)
     unconfirmable = paying._charge_refund_unconfirmable
     refund = SandboxGateway.refund
 
@@ -153,7 +109,7 @@ def test_a_late_charge_pays_for_a_booking_whose_payment_is_being_given_back(
 
     monkeypatch.setattr(paying, "_charge_refund_unconfirmable", meanwhile)
     settled, _ = charge_settle(first.pk, charge_of(first))
-    reconcile()
+    reconcile_late()
 
     for instance in (booking, first, second):
         instance.refresh_from_db()
@@ -168,7 +124,7 @@ def test_a_full_refund_of_the_payer_cancels_while_another_capture_is_given_back(
 ):
     """The booking is cancelled once its money is all back, also while a second capture's
     refund is still pending: that capture never paid for it."""
-    booking, first, second = two_payments(customer, customer_api, monkeypatch)
+    booking, first, second = paid_by_a_second_attempt(customer, customer_api, monkeypatch)
     refund = SandboxGateway.refund
     refunds_fail(monkeypatch)
     with pytest.raises(paying.BookingNotPayable):
@@ -179,7 +135,7 @@ def test_a_full_refund_of_the_payer_cancels_while_another_capture_is_given_back(
 
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
-    reconcile()
+    reconcile_late()
     first.refresh_from_db()
     assert first.status == PaymentStatus.REFUNDED
 
@@ -195,7 +151,7 @@ def test_a_full_refund_made_by_reconciliation_cancels_its_booking(
         payment_refund(payment_id=payment.pk, by=admin, reason="Refunded in the admin.")
     monkeypatch.undo()
 
-    reconcile()
+    reconcile_late()
 
     payment.refresh_from_db()
     booking.refresh_from_db()
@@ -221,7 +177,7 @@ def test_the_provider_s_event_for_our_own_refund_records_it_once(
     monkeypatch.setattr(SandboxGateway, "refund", then_its_event)
     payment_refund(payment_id=payment.pk, reason="Changed plans.")
     monkeypatch.undo()
-    reconcile()
+    reconcile_late()
 
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, payment.amount)
@@ -259,16 +215,43 @@ def webhook_refused_its_settle(booking, payment, taker, other_customer, monkeypa
     return charge
 
 
-def in_a_thread(work) -> threading.Thread:
-    def run():
+class Worker(threading.Thread):
+    """`work()` in a thread of its own (its own database connection), started at once;
+    `join()` re-raises what it raised."""
+
+    def __init__(self, work):
+        super().__init__()
+        self.work, self.error = work, None
+        self.start()
+
+    def run(self):
         try:
-            work()
+            self.work()
+        except BaseException as exc:  # handed to join()
+            self.error = exc
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    def join(self, timeout: float = 30) -> None:
+        super().join(timeout)
+        assert not self.is_alive(), "the worker is still running"
+        if self.error is not None:
+            raise self.error
+
+
+def until_a_transaction_waits_for_a_lock(timeout: float = 10) -> None:
+    """Poll InnoDB until a transaction waits on a row lock: the other thread got that far.
+    (InnoDB refreshes the table only when it was last read more than 0.1 s ago.)"""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.15)
+    raise AssertionError("no transaction waited for a lock")
 
 
 @pytest.mark.skipif(connection.vendor != "mysql", reason="row locks")
@@ -286,24 +269,23 @@ def test_the_webhook_s_refund_waits_for_a_confirmation_under_way_and_gives_nothi
     charge = webhook_refused_its_settle(
         booking, payment, hold_lost_to(booking, other_customer), other_customer, monkeypatch
     )
-    confirm, outcome = paying.booking_services.booking_confirm_locked, []
-    threads = []
+    confirm, outcome, webhooks = paying.booking_services.booking_confirm_locked, [], []
 
     def while_confirming(locked, now):
         confirmed = confirm(locked, now)
-        threads.append(
-            in_a_thread(
+        webhooks.append(
+            Worker(
                 lambda: outcome.append(
                     paying._charge_refund_unconfirmable(payment.pk, charge, "Seat taken.")
                 )
             )
         )
-        time.sleep(0.3)  # the webhook waits on a lock this transaction holds
+        until_a_transaction_waits_for_a_lock()  # the webhook's, on this one's booking lock
         return confirmed
 
     monkeypatch.setattr(paying.booking_services, "booking_confirm_locked", while_confirming)
     confirmed, paid = charge_settle(payment.pk, charge)
-    threads[0].join(30)
+    webhooks[0].join()
 
     assert outcome == [False]
     assert (confirmed.status, paid.status) == (BookingStatus.CONFIRMED, PaymentStatus.SUCCEEDED)
@@ -333,7 +315,7 @@ def test_a_confirmation_whose_payment_was_settled_meanwhile_does_not_stand(
 
     def while_confirming(locked, now):
         confirmed = confirm(locked, now)
-        in_a_thread(captured_and_reserved).join(30)
+        Worker(captured_and_reserved).join()
         return confirmed
 
     monkeypatch.setattr(paying.booking_services, "booking_confirm_locked", while_confirming)
@@ -370,7 +352,7 @@ def test_the_provider_s_total_is_never_given_to_a_refund_it_did_not_make(
     payment.refresh_from_db()
     assert payment.amount_refunded == charge_of(payment).amount_refunded == Decimal("5.00")
 
-    reconcile()
+    reconcile_late()
 
     payment.refresh_from_db()
     assert payment.amount_refunded == charge_of(payment).amount_refunded == Decimal("10.00")

@@ -1,11 +1,7 @@
 import json
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
 
 from booking.models import BookingStatus
 from payments.gateways import gateway
@@ -21,7 +17,17 @@ from payments.models import (
     WebhookEvent,
 )
 
-from .helpers import DECLINED, LOST_ANSWER, card, held_booking, pay, webhook
+from .helpers import (
+    DECLINED,
+    LOST_ANSWER,
+    card,
+    held_booking,
+    paid_by_a_second_attempt,
+    pay,
+    reconcile_late,
+    refunds_fail,
+    webhook,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -253,21 +259,6 @@ def test_a_non_numeric_amount_in_an_event_is_no_error(customer, customer_api, ap
     assert webhook(api_client, event).json()["outcome"] == "refund known already"
 
 
-def booking_paid_by_a_second_attempt(customer, customer_api, monkeypatch):
-    """A booking whose first payment's answer was lost and whose second attempt paid it: the
-    retry is made to skip settling the first attempt, which it would otherwise do before
-    charging again. Returns the booking, the first payment and the second."""
-    booking = held_booking(customer)
-    assert pay(customer_api, booking, card=card(LOST_ANSWER)).status_code == 503
-    first = Payment.objects.get()
-    with monkeypatch.context() as patched:
-        patched.setattr(
-            "payments.services.paying._unknown_outcomes_settle", lambda *args, **kwargs: None
-        )
-        assert pay(customer_api, booking, key="pay-2").status_code == 200
-    return booking, first, Payment.objects.exclude(pk=first.pk).get()
-
-
 def succeeded_event(payment: Payment, event_id: str) -> dict:
     charge = SandboxCharge.objects.get(idempotency_key=payment.gateway_key)
     return {
@@ -295,7 +286,7 @@ def test_a_success_for_a_booking_another_payment_paid_is_refunded(
 ):
     """Defence in depth: money arriving for a booking that another payment has paid is given
     back, never counted as a second payment."""
-    booking, first, second = booking_paid_by_a_second_attempt(customer, customer_api, monkeypatch)
+    booking, first, second = paid_by_a_second_attempt(customer, customer_api, monkeypatch)
 
     webhook(api_client, succeeded_event(first, "evt_late"))
 
@@ -308,11 +299,9 @@ def test_the_payment_that_paid_stays_while_a_second_charge_is_being_given_back(
     """A second charge for a paid booking is given back. Until the provider has made that
     refund, the payment that paid is still the booking's: its own late success (a webhook, a
     reconciliation) must not take it for a second payment and refund it too."""
-    booking, first, second = booking_paid_by_a_second_attempt(customer, customer_api, monkeypatch)
+    booking, first, second = paid_by_a_second_attempt(customer, customer_api, monkeypatch)
     refund = SandboxGateway.refund
-    monkeypatch.setattr(
-        SandboxGateway, "refund", lambda self, **kw: (_ for _ in ()).throw(GatewayError("down"))
-    )
+    refunds_fail(monkeypatch)
     webhook(api_client, succeeded_event(first, "evt_first"))
     first.refresh_from_db()
     assert first.status == PaymentStatus.SUCCEEDED
@@ -327,6 +316,5 @@ def test_the_payment_that_paid_stays_while_a_second_charge_is_being_given_back(
     assert Refund.objects.filter(payment=second).count() == 0
 
     monkeypatch.setattr(SandboxGateway, "refund", refund)
-    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    call_command("reconcile_payments", stdout=StringIO())
+    reconcile_late()
     assert_refunded_and_paid_by(booking, first, second)

@@ -7,7 +7,8 @@ class Command(BaseCommand):
     help = (
         "Settle payments whose outcome the provider did not report (or whose process died "
         "mid-charge), retry refunds the provider failed, and refund payments for bookings that "
-        "were never confirmed, and record refunds made at the provider. Run it from cron, e.g. every five minutes."
+        "were never confirmed, and record refunds the provider made that we did not. Run it from "
+        "cron, e.g. every five minutes."
     )
 
     def handle(self, *args, **options):
@@ -15,5 +16,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{counts['examined']} payment(s) examined, {counts['refunds_retried']} refund(s) "
             f"retried, {counts['unconfirmed_refunded']} unconfirmed payment(s) refunded, "
-            f"{counts['provider_refunds_recorded']} refund(s) made at the provider recorded."
+            f"{counts['provider_refunds_applied']} payment(s) brought up to the provider's refunds."
         )
