@@ -120,6 +120,7 @@ def verification_email_send(*, user: User) -> None:
         to=[user.email],
         template="accounts/email/verify_email",
         context={"user": user, "link": link},
+        sensitive=True,
     )
 
 
@@ -411,6 +412,7 @@ def password_reset_request(*, email: str) -> None:
         to=[user.email],
         template="accounts/email/password_reset",
         context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_LINK_SECONDS // 3600},
+        sensitive=True,
     )
 
 

@@ -78,7 +78,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "renderer",
         "render_params",
         "rendered_at",
-        "body_text",
+        "body",
     ]
     fields = readonly_fields
     inlines = [OutboundEmailAttachmentInline]
@@ -87,6 +87,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description="to")
     def recipients(self, email: OutboundEmail) -> str:
         return ", ".join(email.to)
+
+    @admin.display(description="body text")
+    def body(self, email: OutboundEmail) -> str:
+        """The text; never a sensitive mail's (a sign-in link would let staff sign in as the
+        customer)."""
+        return "(hidden: it holds a one-time link)" if email.sensitive else email.body_text
 
     @admin.action(description="Send again")
     def send_again(self, request, queryset):

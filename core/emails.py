@@ -105,12 +105,19 @@ def _message_id() -> str:
 
 
 def email_send_on_commit(
-    *, to: Iterable[str], template: str, context: dict, attachments: Iterable[EmailFile] = ()
+    *,
+    to: Iterable[str],
+    template: str,
+    context: dict,
+    attachments: Iterable[EmailFile] = (),
+    sensitive: bool = False,
 ) -> OutboundEmail:
     """Write the mail to the outbox, in the caller's transaction; a worker sends it after commit.
 
     Renders `<template>_subject.txt`, `<template>.txt` and `<template>.html` now. Called outside a
-    transaction, the mail is written at once (one transaction for it and its files).
+    transaction, the mail is written at once (one transaction for it and its files). A
+    `sensitive` mail holds a one-time secret: the admin never shows its body, and the body is
+    erased once sent (it cannot be sent again).
     """
     subject, text, html = email_render(template, context)
     with transaction.atomic():
@@ -120,6 +127,7 @@ def email_send_on_commit(
             subject=subject[:300],
             body_text=text,
             body_html=html,
+            sensitive=sensitive,
             rendered_at=timezone.now(),
             message_id=_message_id(),
             next_attempt_at=timezone.now(),

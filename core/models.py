@@ -54,6 +54,11 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
+    sensitive = models.BooleanField(
+        default=False,
+        help_text="It holds a one-time secret (a sign-in link): its body is never shown in the "
+        "admin, and is erased once sent.",
+    )
     # A mail rendered when it is sent: the registered renderer (`core.emails.email_renderer`)
     # that makes its context and files from the database, and what it is given (ids).
     renderer = models.CharField(max_length=50, blank=True)

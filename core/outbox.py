@@ -36,6 +36,8 @@ from django.utils import timezone
 from .models import OutboundEmail, OutboundEmailAttachment
 
 logger = logging.getLogger(__name__)
+# What a sensitive mail's body becomes once sent.
+ERASED = "(erased once sent: it held a one-time link)"
 
 Status = OutboundEmail.Status
 MAX_BACKOFF = timedelta(hours=1)
@@ -198,7 +200,9 @@ def email_message_send(*, message_id: int) -> Delivery:
             error,
         )
         return Delivery(Status.QUEUED, retry_in=delay)
-    mine.update(status=Status.SENT, claim="", claimed_until=None, sent_at=timezone.now())
+    # A one-time secret leaves the outbox with the mail: nobody reads it in the admin later.
+    erased = {"body_text": ERASED, "body_html": ERASED} if email.sensitive else {}
+    mine.update(status=Status.SENT, claim="", claimed_until=None, sent_at=timezone.now(), **erased)
     logger.info("E-mail %s sent (%s)", message_id, email.template)
     return Delivery(Status.SENT)
 
@@ -296,10 +300,15 @@ def email_outbox_sweep(*, limit: int = 1000) -> int:
 
 def email_messages_requeue(*, message_ids: list[int]) -> int:
     """Send messages again (the admin's action): failed ones, or sent ones a customer lost.
-    A message being sent right now is left alone. Returns how many were queued."""
+    A message being sent right now is left alone, and so is a sensitive one sent already (its
+    body is erased: the customer asks for a new link). Returns how many were queued."""
     now = timezone.now()
     with transaction.atomic(durable=True):
-        queued = OutboundEmail.objects.filter(pk__in=message_ids).exclude(status=Status.SENDING)
+        queued = (
+            OutboundEmail.objects.filter(pk__in=message_ids)
+            .exclude(status=Status.SENDING)
+            .exclude(sensitive=True, status=Status.SENT)
+        )
         ids = list(queued.values_list("pk", flat=True))
         OutboundEmail.objects.filter(pk__in=ids).exclude(status=Status.SENDING).update(
             status=Status.QUEUED, attempts=0, next_attempt_at=now, last_error=""

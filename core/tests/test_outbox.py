@@ -1,6 +1,7 @@
 """The outbox: mails written with the change that causes them, delivered by a worker that
 retries, against a real SMTP server in the test process."""
 
+import re
 import threading
 from datetime import timedelta
 from unittest import mock
@@ -285,6 +286,40 @@ def test_admin_lists_the_outbox_and_sends_again(
     assert email.status == Status.SENT
     assert len(smtp_server.messages) == 1
     assert site.is_registered(OutboundEmail)
+
+
+def test_a_mail_with_a_one_time_link_is_never_shown_and_erased_once_sent(
+    admin, client, api_client, smtp_server, django_capture_on_commit_callbacks
+):
+    """A password-reset link in the outbox would let whoever reads it sign in as the customer:
+    the admin never shows it, it is erased once the mail went out, and such a mail is not sent
+    again (the customer asks for a new link)."""
+    UserFactory(email="cara@x.com")
+    with django_capture_on_commit_callbacks(execute=False):  # written, not sent yet
+        api_client.post("/api/v1/auth/password/reset/", {"email": "cara@x.com"})
+    email = OutboundEmail.objects.get()
+    assert email.sensitive
+    link = re.search(r"https?://\S+", email.body_text).group()
+    client.force_login(admin)
+
+    waiting = client.get(f"/admin/core/outboundemail/{email.pk}/change/")
+
+    assert waiting.status_code == 200
+    assert link not in waiting.content.decode()
+    assert "hidden: it holds a one-time link" in waiting.content.decode()
+
+    assert email_message_send(message_id=email.pk).status == Status.SENT
+    assert link in smtp_server.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    email.refresh_from_db()
+    assert link not in email.body_text + email.body_html
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/core/outboundemail/",
+            {"action": "send_again", "_selected_action": [email.pk]},
+        )
+    email.refresh_from_db()
+    assert email.status == Status.SENT
+    assert len(smtp_server.messages) == 1
 
 
 def test_staff_cannot_see_the_outbox(staff, client):
