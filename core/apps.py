@@ -9,6 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from .outbox import email_delivery_task_register
+        from .tasks import email_deliver
+
+        email_delivery_task_register(email_deliver)
 
         post_migrate.connect(cache_tables_create, sender=self)
 

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .email_content import email_content_render
 from .models import OutboundEmail, OutboundEmailAttachment
 
 logger = logging.getLogger(__name__)
@@ -58,13 +59,23 @@ def email_timeout() -> float:
     return getattr(settings, "EMAIL_TIMEOUT", None) or 10
 
 
+# The Celery task that delivers one message (`core.tasks.email_deliver`), registered by
+# `CoreConfig.ready()`: the task module imports this one, never the other way round.
+_delivery_task = None
+
+
+def email_delivery_task_register(task) -> None:
+    global _delivery_task
+    _delivery_task = task
+
+
 def email_delivery_enqueue(message_id: int) -> None:
     """Hand a message to a worker (without a broker: deliver it now, in-process). A broker that
     does not answer is logged, never raised: the message stays queued for the sweep."""
-    from .tasks import email_deliver  # the task module imports this one
-
+    if _delivery_task is None:
+        raise RuntimeError("No e-mail delivery task is registered (core.apps.CoreConfig.ready).")
     try:
-        email_deliver.delay(message_id)
+        _delivery_task.delay(message_id)
     except Exception:
         logger.exception("E-mail %s not enqueued; the outbox sweep will retry it", message_id)
 
@@ -219,7 +230,7 @@ class EmailWithdrawn(Exception):
 
 
 def attachments_store(email: OutboundEmail, files) -> list[OutboundEmailAttachment]:
-    """Store a message's files (`core.emails.EmailFile`s) as its attachment rows."""
+    """Store a message's files (`core.email_content.EmailFile`s) as its attachment rows."""
     return OutboundEmailAttachment.objects.bulk_create(
         OutboundEmailAttachment(
             email=email,
@@ -238,8 +249,6 @@ def _rendered_store(email: OutboundEmail, token: str) -> list[OutboundEmailAttac
     files, `rendered_at` - in one transaction, under this worker's claim; returns its files. A
     render that fails is a failed attempt like any (retried, then FAILED; the error recorded).
     Raises ClaimLost when the claim ran out meanwhile (the message is another worker's now)."""
-    from .emails import email_content_render  # the writing side imports this module
-
     subject, text, html, files = email_content_render(email)
     now = timezone.now()
     with transaction.atomic():

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from core import emails
+from core import email_content
 from core.emails import (
     EmailContent,
     EmailFile,
@@ -346,7 +346,7 @@ def greeting_renderer():
 
     email_renderer("greeting", render)
     yield calls
-    del emails._renderers["greeting"]
+    del email_content._renderers["greeting"]
 
 
 def queue_greeting(user) -> OutboundEmail:
@@ -436,7 +436,7 @@ def test_a_mail_its_renderer_withdraws_is_not_sent_nor_tried_again(settings):
             )
         assert email_message_send(message_id=email.pk).status == Status.WITHDRAWN
     finally:
-        del emails._renderers["withdrawn"]
+        del email_content._renderers["withdrawn"]
     email.refresh_from_db()
     assert (email.status, email.last_error, email.sent_at) == (
         Status.WITHDRAWN,
@@ -456,7 +456,7 @@ def test_a_worker_whose_claim_ran_out_while_rendering_stores_and_sends_nothing(
 ):
     user = UserFactory(email="cara@x.com")
     email = queue_greeting(user)
-    render = emails._renderers["greeting"]
+    render = email_content._renderers["greeting"]
 
     def slow_render(template, **params):
         # Meanwhile its claim ran out and another worker claimed the mail.
