@@ -108,7 +108,7 @@ def ticket_payload_verify(payload: str) -> TicketClaim:
 
 
 def qr_svg(text: str) -> str:
-    """A QR code as an inline SVG element (for pages; mails get PNGs, see core.emails)."""
+    """A QR code as an inline SVG element (for pages; mails get PNGs, see core.outbox.qr_png)."""
     buffer = BytesIO()
     segno.make(text, error="m", micro=False).save(
         buffer, kind="svg", scale=4, border=4, xmldecl=False, svgns=True, nl=False

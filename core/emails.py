@@ -92,6 +92,8 @@ def email_queue_on_commit(
 
     The mail says what is true when it is first sent - for a mail sent right after its change
     commits, what the change wrote. Called outside a transaction, the row is written at once.
+    Not for a mail holding a one-time secret: that one is written with
+    `email_send_on_commit(sensitive=True)`.
     """
     if not email_renderer_known(renderer):
         raise LookupError(f"No e-mail renderer {renderer!r} is registered.")

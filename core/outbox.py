@@ -37,8 +37,8 @@ from .email_content import email_content_render
 from .models import OutboundEmail, OutboundEmailAttachment
 
 logger = logging.getLogger(__name__)
-# What a sensitive mail's body becomes once sent.
-ERASED = "(erased once sent: it held a one-time link)"
+# What a sensitive mail's body becomes after its last attempt.
+ERASED = "(erased after its last attempt: it held a one-time link)"
 
 Status = OutboundEmail.Status
 MAX_BACKOFF = timedelta(hours=1)
@@ -190,7 +190,13 @@ def email_message_send(*, message_id: int) -> Delivery:
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if _permanent(exc) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-            mine.update(status=Status.FAILED, claim="", claimed_until=None, last_error=error)
+            mine.update(
+                status=Status.FAILED,
+                claim="",
+                claimed_until=None,
+                last_error=error,
+                **_erased(email),
+            )
             logger.error(
                 "E-mail %s failed after %s attempt(s): %s", message_id, email.attempts, error
             )
@@ -211,11 +217,17 @@ def email_message_send(*, message_id: int) -> Delivery:
             error,
         )
         return Delivery(Status.QUEUED, retry_in=delay)
-    # A one-time secret leaves the outbox with the mail: nobody reads it in the admin later.
-    erased = {"body_text": ERASED, "body_html": ERASED} if email.sensitive else {}
-    mine.update(status=Status.SENT, claim="", claimed_until=None, sent_at=timezone.now(), **erased)
+    mine.update(
+        status=Status.SENT, claim="", claimed_until=None, sent_at=timezone.now(), **_erased(email)
+    )
     logger.info("E-mail %s sent (%s)", message_id, email.template)
     return Delivery(Status.SENT)
+
+
+def _erased(email: OutboundEmail) -> dict:
+    """A one-time secret leaves the outbox with the mail's last attempt (sent, or failed for
+    good): nobody reads it in the admin later."""
+    return {"body_text": ERASED, "body_html": ERASED} if email.sensitive else {}
 
 
 class ClaimLost(Exception):
@@ -309,17 +321,15 @@ def email_outbox_sweep(*, limit: int = 1000) -> int:
 
 def email_messages_requeue(*, message_ids: list[int]) -> int:
     """Send messages again (the admin's action): failed ones, or sent ones a customer lost.
-    A message being sent right now is left alone, and so is a sensitive one sent already (its
-    body is erased: the customer asks for a new link). Returns how many were queued."""
+    A message being sent right now is left alone, and so is a sensitive one (its body is erased
+    once sent or failed: the customer asks for a new link). Returns how many were queued."""
     now = timezone.now()
     with transaction.atomic(durable=True):
-        queued = (
-            OutboundEmail.objects.filter(pk__in=message_ids)
-            .exclude(status=Status.SENDING)
-            .exclude(sensitive=True, status=Status.SENT)
+        queued = OutboundEmail.objects.filter(pk__in=message_ids, sensitive=False).exclude(
+            status=Status.SENDING
         )
         ids = list(queued.values_list("pk", flat=True))
-        OutboundEmail.objects.filter(pk__in=ids).exclude(status=Status.SENDING).update(
+        queued.filter(pk__in=ids).update(
             status=Status.QUEUED, attempts=0, next_attempt_at=now, last_error=""
         )
         for pk in ids:

@@ -322,6 +322,39 @@ def test_a_mail_with_a_one_time_link_is_never_shown_and_erased_once_sent(
     assert len(smtp_server.messages) == 1
 
 
+def test_the_admin_cannot_search_a_sensitive_mail_s_body(
+    admin, client, api_client, django_capture_on_commit_callbacks
+):
+    """A filter on the body in the query string would answer, match by match, what the page
+    hides: refused."""
+    UserFactory(email="cara@x.com")
+    with django_capture_on_commit_callbacks(execute=False):
+        api_client.post("/api/v1/auth/password/reset/", {"email": "cara@x.com"})
+    client.force_login(admin)
+
+    for lookup in ("body_text__contains", "body_html__startswith"):
+        page = client.get("/admin/core/outboundemail/", {lookup: "http"})
+        assert page.status_code == 400
+
+
+def test_a_sensitive_mail_that_failed_for_good_is_erased_and_never_sent_again(
+    admin, client, api_client, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    UserFactory(email="cara@x.com")
+    with django_capture_on_commit_callbacks(execute=False):
+        api_client.post("/api/v1/auth/password/reset/", {"email": "cara@x.com"})
+    email = OutboundEmail.objects.get()
+    settings.EMAIL_MAX_ATTEMPTS = 1
+    smtp_server.stop()
+
+    assert email_message_send(message_id=email.pk).status == Status.FAILED
+
+    email.refresh_from_db()
+    assert "http" not in email.body_text + email.body_html
+    smtp_server.start()
+    assert email_messages_requeue(message_ids=[email.pk]) == 0
+
+
 def test_staff_cannot_see_the_outbox(staff, client):
     client.force_login(staff)
     assert client.get("/admin/core/outboundemail/").status_code == 403

@@ -364,7 +364,7 @@ def _worker_started(env: dict):
         "socket.socket.connect = refuse\n"
         "from cinema_project import wsgi\n"
         "print(all(name in sys.modules for name in "
-        "('core.tasks', 'payments.api.views', 'kombu.transport.redis', 'jwt')))\n"
+        "('booking.tasks', 'payments.api.views', 'kombu.transport.redis', 'jwt')))\n"
     )
     return python_in_subprocess(
         ["-c", code],
