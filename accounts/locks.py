@@ -30,20 +30,19 @@ def family_tokens_lock(family: str, now) -> list[OutstandingToken]:
     transaction_required()
     ids = set(RefreshTokenLink.objects.filter(family=family).values_list("token_id", flat=True))
     ids.update(OutstandingToken.objects.filter(jti=family).values_list("pk", flat=True))
-    if not ids:
-        return []
-    return list(
-        OutstandingToken.objects.select_for_update()
-        .filter(pk__in=ids, expires_at__gt=now, blacklistedtoken__isnull=True)
-        .order_by("pk")
-    )
+    return _live_locked(now, pk__in=ids) if ids else []
 
 
 def user_tokens_lock(user_id: int, now) -> list[OutstandingToken]:
     """The user's live refresh tokens, locked (after the user's row)."""
     transaction_required()
+    return _live_locked(now, user_id=user_id)
+
+
+def _live_locked(now, **lookup) -> list[OutstandingToken]:
+    """Refresh tokens neither expired nor used, locked in primary-key order."""
     return list(
         OutstandingToken.objects.select_for_update()
-        .filter(user_id=user_id, expires_at__gt=now, blacklistedtoken__isnull=True)
+        .filter(**lookup, expires_at__gt=now, blacklistedtoken__isnull=True)
         .order_by("pk")
     )

@@ -166,9 +166,7 @@ def _tokens_for(user: User, *, rotated: OutstandingToken | None = None) -> dict[
     if rotated is None:
         RefreshTokenLink.objects.create(token=issued, family=issued.jti)
         return _pair(refresh)
-    link = RefreshTokenLink.objects.filter(token=rotated).first()
-    if link is None:
-        link = RefreshTokenLink(token=rotated, family=rotated.jti)
+    link = _place(rotated)
     RefreshTokenLink.objects.create(token=issued, family=link.family)
     link.successor = issued
     link.save()
@@ -278,13 +276,10 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
             user = _token_user(token)
             BlacklistedToken.objects.create(token=outstanding)
             return _tokens_for(user, rotated=outstanding)
-        link = (
-            RefreshTokenLink.objects.select_related("successor").filter(token=outstanding).first()
-        )
         grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
         if used_at > now - grace:
-            return _successor_pair(link, now)
-        revoked = _family_revoke(link.family if link else outstanding.jti, now)
+            return _successor_pair(outstanding, now)
+        revoked = _login_revoke(outstanding, now)
     if not revoked:
         logger.info("A used refresh token was presented again; its login had ended already")
         raise TokenNotValid()
@@ -296,10 +291,10 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     raise RefreshTokenReused()
 
 
-def _successor_pair(link: RefreshTokenLink | None, now) -> dict[str, str]:
+def _successor_pair(outstanding: OutstandingToken, now) -> dict[str, str]:
     """The pair a token's rotation issued, again: its refresh token if still unused, with a new
     access token. Raises TokenNotValid (no such token, or used, expired or revoked since)."""
-    successor = link.successor if link is not None else None
+    successor = _place(outstanding).successor
     if (
         successor is None
         or successor.expires_at <= now
@@ -325,20 +320,27 @@ def _logins_end(user_id: int) -> None:
     """Revoke every live refresh token of the user (under their lock): a new password ends every
     login. The password hash in the tokens voids them already; revoked, a later replay of one
     is no alarm (its login ended)."""
-    live = locks.user_tokens_lock(user_id, timezone.now())
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
-    )
+    _revoke(locks.user_tokens_lock(user_id, timezone.now()))
 
 
-def _family_revoke(family: str, now) -> int:
-    """Blacklist the live refresh tokens of a login (under the user's lock: none is being
-    rotated meanwhile); how many."""
-    members = locks.family_tokens_lock(family, now)
+def _login_revoke(outstanding: OutstandingToken, now) -> int:
+    """Blacklist the live refresh tokens of the login `outstanding` belongs to (under the user's
+    lock: none is being rotated meanwhile); how many."""
+    return _revoke(locks.family_tokens_lock(_place(outstanding).family, now))
+
+
+def _place(outstanding: OutstandingToken) -> RefreshTokenLink:
+    """An issued refresh token's place in its login; for one issued before logins were recorded,
+    a new (unsaved) link: it starts its own."""
+    link = RefreshTokenLink.objects.select_related("successor").filter(token=outstanding).first()
+    return link or RefreshTokenLink(token=outstanding, family=outstanding.jti)
+
+
+def _revoke(tokens: list[OutstandingToken]) -> int:
     BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=member) for member in members], ignore_conflicts=True
+        [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True
     )
-    return len(members)
+    return len(tokens)
 
 
 def token_verify(*, token: str) -> None:
@@ -375,8 +377,7 @@ def user_logout(*, user: User, refresh: str) -> None:
         outstanding = locks.refresh_token_lock(token[jwt_settings.JTI_CLAIM])
         if outstanding is None:
             raise InvalidToken(invalid)
-        link = RefreshTokenLink.objects.filter(token=outstanding).first()
-        revoked = _family_revoke(link.family if link else outstanding.jti, timezone.now())
+        revoked = _login_revoke(outstanding, timezone.now())
     if not revoked:
         raise InvalidToken(invalid)
 

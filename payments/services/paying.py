@@ -255,9 +255,9 @@ def _capture_settle(
                 raise BookingNotPayable("This booking is paid already.")
             booking = booking_services.booking_confirm_locked(booking, now)
             # Captured only if still open: this UPDATE takes the payment's lock, after the
-            # booking's (the order of booking/locks.py), as a locking read would. Closed since
-            # the read above, by a refund of the charge as unconfirmable (which takes only the
-            # payment's lock): this confirmation must not stand.
+            # booking's (the order of booking/locks.py), as a locking read would. Every writer of
+            # a payment's status takes the booking's lock first, so it is open; if a writer that
+            # did not (a shell) closed it since the read above, this confirmation must not stand.
             fields = _captured_fields(charge, now)
             captured = rows_update(
                 Payment,

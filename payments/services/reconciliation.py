@@ -102,6 +102,6 @@ def _provider_refunds_apply(now) -> int:
             and charge.amount_refunded > amount_refunded
         ):
             with _logged("payment", payment_id):
-                if provider_refunds_record(payment_id, charge) != "refund known already":
+                if provider_refunds_record(payment_id, charge):
                     recorded += 1
     return recorded

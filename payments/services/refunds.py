@@ -222,19 +222,19 @@ def payments_refund_for_cancelled_bookings(
     refund_everything(Payment.objects.filter(booking_id__in=booking_ids), reason=reason, by=by)
 
 
-def provider_refunds_record(payment_id: int, charge: Charge) -> str:
+def provider_refunds_record(payment_id: int, charge: Charge) -> list[str]:
     """Bring our records up to the refunds the provider made on the charge (its
     `charge.refunded` event, reconciliation's look): `provider_refunds_apply` under the
-    payment's lock, then the booking cancelled if its money is all back. What was recorded."""
+    payment's lock, then the booking cancelled if its money is all back. What was recorded,
+    in words (nothing: our records had it all)."""
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
         if payment.status not in LIVE_CAPTURE:
-            return "refund known already"
+            return []
         recorded = provider_refunds_apply(payment, charge)
-    if not recorded:
-        return "refund known already"
-    _booking_cancel_if_refunded(payment_id, by=None, reason="Refunded at the provider.")
-    return "; ".join(recorded)
+    if recorded:
+        _booking_cancel_if_refunded(payment_id, by=None, reason="Refunded at the provider.")
+    return recorded
 
 
 def provider_refunds_apply(payment: Payment, charge: Charge) -> list[str]:

@@ -110,7 +110,7 @@ def _webhook_apply(
         PaymentStatus.PENDING,
         PaymentStatus.FAILED,
     ):
-        return provider_refunds_record(payment.pk, charge)
+        return _refunds_outcome(provider_refunds_record(payment.pk, charge))
     # A charge refunded before we knew it went through is settled as one (a charge given back
     # confirms nothing; its refunds are recorded with it).
     try:
@@ -120,5 +120,9 @@ def _webhook_apply(
     except (HoldExpired, BookingNotPayable) as exc:
         return f"charge refunded: {exc.message}"
     if event.type == "charge.refunded":  # settled meanwhile as the booking's payment
-        return provider_refunds_record(payment.pk, charge)
+        return _refunds_outcome(provider_refunds_record(payment.pk, charge))
     return "payment succeeded" if charge.succeeded else "payment failed"
+
+
+def _refunds_outcome(recorded: list[str]) -> str:
+    return "; ".join(recorded) or "refund known already"

@@ -171,7 +171,7 @@ def test_the_provider_s_event_for_our_own_refund_records_it_once(
     def then_its_event(self, **kwargs):
         made = refund(self, **kwargs)
         outcome = provider_refunds_record(payment.pk, charge_of(payment))
-        assert outcome == f"refund {Refund.objects.get().pk} of {payment.amount} recorded as made"
+        assert outcome == [f"refund {Refund.objects.get().pk} of {payment.amount} recorded as made"]
         return made
 
     monkeypatch.setattr(SandboxGateway, "refund", then_its_event)
